@@ -1,0 +1,49 @@
+# porta25 — `make run` and `make test` work on a fresh clone (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench lint translations install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip==26.3
+
+# Dependency groups of pyproject.toml; the stamp re-installs when the pins change.
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --group app
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.app
+	$(BIN)/pip install --quiet --group test
+	touch $@
+
+install: $(VENV)/.app translations
+install-test: $(VENV)/.test translations
+
+# Message catalogues are compiled at install, never committed.
+translations: $(VENV)/.app
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q 2>/dev/null || \
+		$(BIN)/pybabel compile -d translations -f
+
+run: install
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app demo
+	@echo
+	@echo "porta25 is at http://localhost:$(PORT)/  (Ctrl-C stops everything)"
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} \
+		$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+test: install-test lint
+	$(BIN)/pytest
+
+bench: install-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

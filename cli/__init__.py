@@ -1,0 +1,12 @@
+"""The `flask` commands of DESIGN §7: entry points that parse and call workflow verbs."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from . import audit, demo, tokens, users
+
+    for group in (users.cli, tokens.cli, audit.cli, demo.cli):
+        app.cli.add_command(group)

@@ -1,0 +1,34 @@
+"""`flask users create`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from models import Role, db
+from workflow import accounts
+from workflow.audit import Actor
+from workflow.errors import DomainError
+
+cli = AppGroup("users", help="Manage accounts.")
+
+
+@cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--uf", default=None, help="A customer's state, or an auditor's scope.")
+@click.option("--name", default=None)
+@click.option("--cpf-cnpj", default=None, help="Required for customers.")
+@click.option("--subscriber-id", default=None)
+def create(email, password, role, uf, name, cpf_cnpj, subscriber_id):
+    """Create an account (staff accounts are only made here)."""
+    try:
+        user = accounts.create_user(email=email, password=password, role=Role(role),
+                                    name=name or email.split("@")[0], uf=uf, cpf_cnpj=cpf_cnpj,
+                                    subscriber_id=subscriber_id, actor=Actor.system("cli"))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email} (id {user.id})")

@@ -1,0 +1,37 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from .audit import AuditEvent, AuditHead
+from .base import Base, db, utcnow
+from .case import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Category,
+    Message,
+    MessageKind,
+    ProtocolCounter,
+    ReasonCode,
+    SendingKind,
+)
+from .user import STAFF_ROLES, ApiToken, Role, User
+
+__all__ = [
+    "OPEN_STATUSES",
+    "STAFF_ROLES",
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Case",
+    "CaseStatus",
+    "Category",
+    "Message",
+    "MessageKind",
+    "ProtocolCounter",
+    "ReasonCode",
+    "Role",
+    "SendingKind",
+    "User",
+    "db",
+    "utcnow",
+]

@@ -1,0 +1,65 @@
+"""Every setting of porta25, read from an environment variable of the same name.
+
+Defaults make `make run` work on a fresh clone (SQLite file, documentation
+prefixes); production overrides them through the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _prefixes(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip()) for p in value.split(",") if p.strip())
+
+
+# name -> (default, parser). The parser turns the environment's text into a value.
+SETTINGS: dict[str, tuple[str, object]] = {
+    "DATABASE_URL": (f"sqlite:///{HERE / 'instance' / 'porta25.db'}", str),
+    "SECRET_KEY": ("", str),
+    "ISP_PREFIXES": ("203.0.113.0/24,198.51.100.0/24,2001:db8::/32", _prefixes),
+    "WEBHOOK_ALLOWED_NETWORKS": ("127.0.0.0/8,::1/128", _prefixes),
+    "SESSION_COOKIE_SECURE": ("true", _bool),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "RATELIMIT_ENABLED": ("true", _bool),
+    "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    "API_MAX_BODY_BYTES": ("65536", int),
+    "TERMS_VERSION": ("2026-11", str),
+    "ANSWER_DEADLINE_DAYS": ("7", int),
+    "EXECUTION_DEADLINE_BUSINESS_DAYS": ("10", int),
+    "APPEAL_WINDOW_DAYS": ("30", int),
+    "DEFAULT_VALIDITY_DAYS": ("365", int),
+    "MAX_VALIDITY_DAYS": ("730", int),
+    "DISPLAY_TIMEZONE": ("America/Sao_Paulo", str),
+    "DEFAULT_LOCALE": ("pt_BR", str),
+    "PAGE_SIZE": ("25", int),
+}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Return the settings as Flask config keys, parsed from ``environ``."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (default, parse) in SETTINGS.items():
+        config[name] = parse(environ.get(name, default))  # type: ignore[operator]
+    if not config["SECRET_KEY"]:
+        # A random key keeps a development server safe; sessions end with it.
+        config["SECRET_KEY"] = secrets.token_hex(32)
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
+    config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LOCALE"]
+    config["BABEL_DEFAULT_TIMEZONE"] = config["DISPLAY_TIMEZONE"]
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    return config

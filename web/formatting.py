@@ -1,0 +1,18 @@
+"""Jinja filters and globals: Brazilian dates, status labels, the two clocks."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+
+from models import CaseStatus, utcnow
+from workflow import deadlines
+from workflow.engine import STATUS_LABELS
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = lambda value: (
+        format_datetime(value, "dd/MM/yyyy HH:mm") if value else "—")
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "dd/MM/yyyy") if value else "—"
+    app.jinja_env.filters["status_label"] = lambda status: STATUS_LABELS[CaseStatus(status)]
+    app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())

@@ -1,0 +1,136 @@
+"""Accounts: registration, password checks (argon2), staff creation and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from stdnum.br import cnpj, cpf
+
+from models import ApiToken, Role, User, db, utcnow
+
+from . import audit
+from .audit import Actor, Tag
+from .deadlines import UFS
+from .errors import Conflict, InvalidInput
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+PASSWORD_MIN = 10
+TOKEN_PREFIX = "p25_"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    """The account with this e-mail (compared case-insensitively), if any."""
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise InvalidInput(_l("A senha deve ter pelo menos %(n)d caracteres.", n=PASSWORD_MIN),
+                           field="password")
+
+
+def check_document(document: str) -> str:
+    """Digits of a valid CPF or CNPJ, or InvalidInput naming the problem."""
+    digits = re.sub(r"[.\-/\s]", "", document or "").upper()
+    if len(digits) == 11 and cpf.is_valid(digits):
+        return digits
+    if len(digits) == 14 and cnpj.is_valid(digits):
+        return digits
+    raise InvalidInput(_l("CPF ou CNPJ inválido: confira os dígitos verificadores."),
+                       field="cpf_cnpj")
+
+
+def check_uf(uf: str | None, *, required: bool) -> str | None:
+    uf = (uf or "").strip().upper() or None
+    if uf is None and not required:
+        return None
+    if uf not in UFS:
+        raise InvalidInput(_l("Escolha um estado (UF) válido."), field="uf")
+    return uf
+
+
+def create_user(*, email: str, password: str, role: Role, name: str, actor: Actor,
+                uf: str | None = None, cpf_cnpj: str | None = None, phone: str | None = None,
+                subscriber_id: str | None = None) -> User:
+    """Create an account of any role; a customer must give a valid CPF/CNPJ and UF."""
+    email = normalise_email(email)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise InvalidInput(_l("Informe um e-mail válido."), field="email")
+    check_password_rules(password)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_l("Informe o nome."), field="name")
+    if role is Role.CUSTOMER:
+        cpf_cnpj = check_document(cpf_cnpj or "")
+    uf = check_uf(uf, required=role is Role.CUSTOMER)
+    if db.session.scalar(select(func.count()).where(User.email == email)):
+        raise Conflict(_l("Já existe uma conta com este e-mail."), field="email")
+    user = User(email=email, password_hash=hash_password(password), role=role, name=name[:200],
+                uf=uf, cpf_cnpj=cpf_cnpj, phone=(phone or "").strip() or None,
+                subscriber_id=(subscriber_id or "").strip() or None)
+    db.session.add(user)
+    db.session.flush()
+    tag = Tag.USER_REGISTERED if actor.user is None and role is Role.CUSTOMER else Tag.USER_CREATED
+    audit.record(tag, actor, object_type="user", object_id=str(user.id), uf=uf,
+                 details={"role": role.value})
+    return user
+
+
+def authenticate(email: str, password: str, *, source_ip: str | None) -> User | None:
+    """The active user with these credentials, or None; both outcomes are audited."""
+    user = user_by_email(email)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        ok = user is not None and user.is_active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    actor = Actor(user if ok else None, source_ip=source_ip)
+    audit.record(Tag.USER_LOGGED_IN if ok else Tag.USER_LOGIN_FAILED, actor,
+                 object_type="user", object_id=str(user.id) if user else None)
+    return user if ok else None
+
+
+def create_token(user: User, name: str, *, actor: Actor) -> str:
+    """Issue a bearer token for ``user``; the token itself is returned once, never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=(name or "token")[:100], prefix=raw[:12],
+                            token_hash=_token_hash(raw)))
+    db.session.flush()
+    audit.record(Tag.TOKEN_CREATED, actor, object_type="user", object_id=str(user.id),
+                 details={"prefix": raw[:12]})
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active owner of a valid, unrevoked token."""
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw or ""),
+                               ApiToken.revoked_at.is_(None))
+    ).first()
+    if token is None or not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()

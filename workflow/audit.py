@@ -1,0 +1,195 @@
+"""Appending to and verifying the hash-chained audit trail (DESIGN §9).
+
+The rule, so that a regulator can reimplement it:
+
+    event_hash = SHA-256(canonical(event))
+    hash(seq)  = SHA-256(0x00 || "porta25-audit/v1" || seq as 8 bytes big-endian
+                         || prev_hash || event_hash)
+
+``prev_hash`` of the first event is 32 zero bytes. ``canonical`` is JSON in
+UTF-8 with sorted keys, no whitespace and no floats, over the fields
+``seq, occurred_at, actor_id, actor_role, source_ip, action, object_type,
+object_id, uf, details`` (``occurred_at`` as ISO 8601 UTC with microseconds and
+``Z``; ``details`` as the parsed object). Events hold references (protocols,
+user ids), never personal data, so erasing personal data keeps the chain whole.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from models import AuditEvent, AuditHead, User, db, utcnow
+
+DOMAIN_TAG = b"\x00porta25-audit/v1"
+GENESIS = bytes(32)
+
+
+class Tag(enum.StrEnum):
+    """Every kind of audit event, namespaced by object."""
+
+    CASE_SUBMITTED = "case:submitted"
+    CASE_CLAIMED = "case:claimed"
+    CASE_INFO_REQUESTED = "case:info_requested"
+    CASE_REPLIED = "case:replied"
+    CASE_APPROVAL_PROPOSED = "case:approval_proposed"
+    CASE_APPROVED = "case:approved"
+    CASE_REJECTED = "case:rejected"
+    CASE_APPEALED = "case:appealed"
+    CASE_CANCELLED = "case:cancelled"
+    CASE_REVOKED = "case:revoked"
+    CASE_ACTIVATED = "case:activated"
+    CASE_EXPIRED = "case:expired"
+    CASE_ABANDONED = "case:abandoned"
+    CASE_NOTE_ADDED = "case:note_added"
+    USER_CREATED = "user:created"
+    USER_REGISTERED = "user:registered"
+    USER_LOGGED_IN = "user:logged_in"
+    USER_LOGIN_FAILED = "user:login_failed"
+    USER_LOGGED_OUT = "user:logged_out"
+    TOKEN_CREATED = "token:created"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user, or a named part of the system (``system:worker``)."""
+
+    user: User | None
+    source_ip: str | None = None
+    system_name: str | None = None
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(user=None, system_name=name)
+
+    @property
+    def role_label(self) -> str:
+        if self.user is not None:
+            return self.user.role.value
+        return f"system:{self.system_name}" if self.system_name else "anonymous"
+
+
+def canonical(data: dict) -> bytes:
+    """Canonical JSON bytes: UTF-8, sorted keys, no whitespace; floats are refused."""
+    _refuse_floats(data)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _refuse_floats(value: object) -> None:
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed in audit details")
+    if isinstance(value, dict):
+        for v in value.values():
+            _refuse_floats(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _refuse_floats(v)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_body(event) -> dict:
+    """The fields of ``event`` that the chain covers."""
+    return {
+        "seq": event.seq,
+        "occurred_at": _iso(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role,
+        "source_ip": event.source_ip,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "uf": event.uf,
+        "details": json.loads(event.details),
+    }
+
+
+def chain_hash(seq: int, prev_hash: bytes, body: dict) -> bytes:
+    """The hash of event ``seq`` given the previous hash (see the module docstring)."""
+    event_hash = hashlib.sha256(canonical(body)).digest()
+    return hashlib.sha256(
+        DOMAIN_TAG + seq.to_bytes(8, "big") + prev_hash + event_hash
+    ).digest()
+
+
+def record(
+    tag: Tag,
+    actor: Actor,
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    uf: str | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    Call it last in a transaction: the head row stays locked until commit
+    (PostgreSQL: SELECT … FOR UPDATE; SQLite: the write lock of BEGIN IMMEDIATE).
+    """
+    head = db.session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=utcnow(),  # taken after the lock, so time follows seq
+        actor_id=actor.user.id if actor.user else None,
+        actor_role=actor.role_label,
+        source_ip=actor.source_ip,
+        action=tag.value,
+        object_type=object_type,
+        object_id=object_id,
+        uf=uf,
+        details=canonical(details or {}).decode(),
+        prev_hash=head.hash,
+    )
+    event.hash = chain_hash(event.seq, head.hash, event_body(event))
+    db.session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    db.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(batch: int = 5000) -> Verification:
+    """Recompute every hash in order; report the first event that does not hold."""
+    prev, expected_seq = GENESIS, 1
+    for event in _events(batch):
+        if event.seq != expected_seq:
+            return Verification(False, expected_seq - 1, expected_seq, "missing event")
+        if event.prev_hash != prev:
+            return Verification(False, expected_seq - 1, event.seq, "previous hash differs")
+        if chain_hash(event.seq, prev, event_body(event)) != event.hash:
+            return Verification(False, expected_seq - 1, event.seq, "content altered")
+        prev, expected_seq = event.hash, expected_seq + 1
+    head = db.session.get(AuditHead, 1)
+    if head is None or head.seq != expected_seq - 1 or head.hash != prev:
+        return Verification(False, expected_seq - 1, expected_seq, "head does not match")
+    return Verification(True, expected_seq - 1)
+
+
+def _events(batch: int) -> Iterator:
+    """Plain rows in seq order, in batches, without filling the session."""
+    table, after = AuditEvent.__table__, 0
+    while True:
+        rows = db.session.execute(
+            select(table).where(table.c.seq > after).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq

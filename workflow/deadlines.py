@@ -1,0 +1,138 @@
+"""The two clocks of every case (DESIGN §3), both paused while awaiting the customer.
+
+- answer: ANSWER_DEADLINE_DAYS calendar days from submission;
+- execution: EXECUTION_DEADLINE_BUSINESS_DAYS business days of the customer's
+  state, ending at the close of the last one (national and state holidays from
+  the ``holidays`` library).
+
+A pause shifts the answer clock by its length and the execution clock by the
+business days it covered, so the customer's silence never eats the ISP's time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from models import Case
+
+# Business days are counted on the state's own calendar and clock.
+UF_TIMEZONES = {
+    "AC": "America/Rio_Branco", "AM": "America/Manaus", "RR": "America/Boa_Vista",
+    "RO": "America/Porto_Velho", "MT": "America/Cuiaba", "MS": "America/Campo_Grande",
+    "PA": "America/Belem", "AP": "America/Belem", "TO": "America/Araguaina",
+    "MA": "America/Fortaleza", "PI": "America/Fortaleza", "CE": "America/Fortaleza",
+    "RN": "America/Fortaleza", "PB": "America/Fortaleza", "PE": "America/Recife",
+    "AL": "America/Maceio", "SE": "America/Maceio", "BA": "America/Bahia",
+}
+UFS = (
+    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA",
+    "PB", "PE", "PI", "PR", "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
+)
+
+
+def zone_of(uf: str) -> ZoneInfo:
+    """The time zone whose calendar counts business days in ``uf``."""
+    return ZoneInfo(UF_TIMEZONES.get(uf, "America/Sao_Paulo"))
+
+
+@lru_cache(maxsize=64)
+def _holidays(uf: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("BR", subdiv=uf, years=year)
+
+
+def is_business_day(day: date, uf: str) -> bool:
+    """Monday to Friday and not a national or state holiday in ``uf``."""
+    return day.weekday() < 5 and day not in _holidays(uf, day.year)
+
+
+def add_business_days(start: date, count: int, uf: str) -> date:
+    """The ``count``-th business day after ``start`` (``start`` itself not counted)."""
+    day = start
+    while count > 0:
+        day += timedelta(days=1)
+        if is_business_day(day, uf):
+            count -= 1
+    return day
+
+
+def business_days_between(first: date, last: date, uf: str) -> int:
+    """Business days in the half-open interval (first, last]."""
+    count, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        count += is_business_day(day, uf)
+    return count
+
+
+def _end_of_day(day: date, uf: str) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), zone_of(uf))
+
+
+def initial_deadlines(submitted_at: datetime, uf: str, answer_days: int, business_days: int):
+    """(answer_due_at, execution_due_at) for a request submitted at ``submitted_at``."""
+    local_day = submitted_at.astimezone(zone_of(uf)).date()
+    answer = submitted_at + timedelta(days=answer_days)
+    execution = _end_of_day(add_business_days(local_day, business_days, uf), uf)
+    return answer, execution
+
+
+def pause(case: Case, now: datetime) -> None:
+    """Stop both clocks (the case now waits for the customer)."""
+    case.paused_at = now
+    case.sla_due_at = None
+
+
+def resume(case: Case, now: datetime) -> None:
+    """Restart both clocks, pushing each deadline by the time spent waiting."""
+    if case.paused_at is None:
+        return
+    zone = zone_of(case.uf)
+    case.answer_due_at += now - case.paused_at
+    skipped = business_days_between(
+        case.paused_at.astimezone(zone).date(), now.astimezone(zone).date(), case.uf
+    )
+    due_day = case.execution_due_at.astimezone(zone).date()
+    case.execution_due_at = _end_of_day(add_business_days(due_day, skipped, case.uf), case.uf)
+    case.paused_at = None
+    running(case)
+
+
+def running(case: Case) -> None:
+    """Order the queue by the nearest of the two deadlines."""
+    case.sla_due_at = min(case.answer_due_at, case.execution_due_at)
+
+
+def stop(case: Case) -> None:
+    """The case is decided or closed: its clocks stop."""
+    case.paused_at = None
+    case.sla_due_at = None
+
+
+class ClockState:
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    MISSED = "missed"
+    STOPPED = "stopped"  # closed without a decision (cancelled)
+
+
+def clocks(case: Case, now: datetime) -> list[dict]:
+    """Both deadlines of ``case`` as shown to customers and staff."""
+    return [
+        {"name": name, "due_at": due, "state": _state(case, due, now)}
+        for name, due in (("answer", case.answer_due_at), ("execution", case.execution_due_at))
+    ]
+
+
+def _state(case: Case, due: datetime, now: datetime) -> str:
+    if case.decided_at is not None:
+        return ClockState.MET if case.decided_at <= due else ClockState.MISSED
+    if case.paused_at is not None:
+        return ClockState.PAUSED
+    if case.sla_due_at is None:
+        return ClockState.STOPPED
+    return ClockState.RUNNING if now <= due else ClockState.MISSED
