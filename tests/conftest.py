@@ -55,7 +55,8 @@ class PostgresDatabases:
 
     def __init__(self, url: str):
         self.base = make_url(url)
-        self.prefix = re.sub(r"\W", "_", self.base.database)
+        # The pid keeps concurrent runs against one server apart.
+        self.prefix = re.sub(r"\W", "_", f"{self.base.database}_{os.getpid()}")
         self.admin = create_engine(self.base.set(database="postgres"),
                                    isolation_level="AUTOCOMMIT", poolclass=None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 
 from models import CaseStatus, utcnow
 from workflow import deadlines
@@ -15,4 +15,5 @@ def init_app(app: Flask) -> None:
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else "—")
     app.jinja_env.filters["date"] = lambda value: format_date(value, "dd/MM/yyyy") if value else "—"
     app.jinja_env.filters["status_label"] = lambda status: STATUS_LABELS[CaseStatus(status)]
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())
