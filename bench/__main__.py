@@ -1,0 +1,26 @@
+"""Run every benchmark and print rates and ratios (`make bench`).
+
+BENCH_DATABASE_URL runs them against PostgreSQL (an empty database) instead of a
+temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from bench import submission
+
+
+def main() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    engine = "postgresql" if url else "sqlite"
+    print(f"# porta25 bench on {platform.node()} ({os.cpu_count()} cores), {engine}")
+    result = submission.run(url)
+    print(f"submission, full stack (POST /api/v1/cases): {result['full_stack_per_s']:8.1f}/s")
+    print(f"baseline, bare Flask + SQLAlchemy insert:     {result['bare_insert_per_s']:8.1f}/s")
+    print(f"ratio full/bare:                              {result['ratio']:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
