@@ -4,18 +4,31 @@ returns plain values (ids, e-mails, protocols), never session-bound objects."""
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 
-from models import Case, Role, User, db
+import pytest
+from sqlalchemy import select
+
+from models import AuditEvent, AuditHead, Case, Role, User, db
 from workflow import accounts, cases
 from workflow.audit import Actor
+from workflow.errors import DomainError
 
 PASSWORD = "senha-forte-123"
 _n = itertools.count(1)
 
-# Valid CPFs (check digits computed) for test customers.
-CPFS = ["52998224725", "11144477735", "39053344705", "15350946056", "86288366757",
-        "71428793860", "04253708064", "31287346060"]
+
+
+def cpf(n: int) -> str:
+    """A valid CPF built from ``n``: nine digits and their two check digits."""
+    digits = [int(d) for d in f"{n % 10**9:09d}"]
+    if len(set(digits)) == 1:
+        digits[0] = (digits[0] + 1) % 10
+    for length in (9, 10):
+        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
+        digits.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, digits))
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ def make_user(app, role: Role | str = Role.CUSTOMER, **overrides) -> Person:
         "password": PASSWORD,
         "name": f"{role.value.title()} {n}",
         "uf": "SP" if role is Role.CUSTOMER else None,
-        "cpf_cnpj": CPFS[n % len(CPFS)] if role is Role.CUSTOMER else None,
+        "cpf_cnpj": cpf(123456789 + n) if role is Role.CUSTOMER else None,
         "phone": "+55 11 99999-0000" if role is Role.CUSTOMER else None,
         "subscriber_id": f"CTR-{n:04d}" if role is Role.CUSTOMER else None,
     }
@@ -74,8 +87,6 @@ def make_case(app, customer: Person, **overrides) -> str:
 
 def act(app, protocol: str, action: str, person: Person, **kwargs) -> str:
     """Take ``action`` on a case as ``person``; returns the new status."""
-    from sqlalchemy import select
-
     from workflow.states import Action
 
     with app.app_context():
@@ -87,7 +98,144 @@ def act(app, protocol: str, action: str, person: Person, **kwargs) -> str:
 
 
 def status_of(app, protocol: str) -> str:
-    from sqlalchemy import select
-
     with app.app_context():
         return db.session.scalars(select(Case.status).where(Case.protocol == protocol)).one()
+
+
+@dataclass(frozen=True)
+class People:
+    """Everyone a case meets: its customer, two of each analyst role, a stranger, readers."""
+
+    customer: Person
+    stranger: Person  # another customer
+    operator: Person
+    colleague: Person  # a second operator
+    supervisor: Person
+    second_supervisor: Person
+    auditor: Person
+    provider: Person
+
+    def of_role(self, role: str) -> Person:
+        return getattr(self, role)
+
+
+def make_people(app) -> People:
+    """One person of each role (two operators, two supervisors, two customers)."""
+    return People(
+        customer=make_user(app, Role.CUSTOMER), stranger=make_user(app, Role.CUSTOMER),
+        operator=make_user(app, Role.OPERATOR), colleague=make_user(app, Role.OPERATOR),
+        supervisor=make_user(app, Role.SUPERVISOR),
+        second_supervisor=make_user(app, Role.SUPERVISOR),
+        auditor=make_user(app, Role.AUDITOR), provider=make_user(app, Role.PROVIDER),
+    )
+
+
+_v6 = itertools.count(1)
+REJECT_REASON, REVOKE_REASON = "insufficient_justification", "abuse_confirmed"
+QUESTION = "Envie o registro SPF do domínio, por favor."
+
+# status -> (the status before it, the action that leads here, who takes it, arguments).
+# "analyst" is whoever case_in is told claims the case; None is the system (the worker).
+# A validity above the default (400 > 365 days) makes the approval need four eyes.
+PATH = {
+    "in_review": ("submitted", "claim", "analyst", {}),
+    "awaiting_customer": ("in_review", "request_info", "analyst", {"message": QUESTION}),
+    "pending_second_approval": ("in_review", "approve", "analyst", {"valid_days": 400}),
+    "approved": ("in_review", "approve", "analyst", {}),
+    "active": ("approved", "activate", None, {}),
+    "expired": ("active", "expire", None, {}),
+    "revoked": ("approved", "revoke", "analyst", {"reason_code": REVOKE_REASON}),
+    "rejected": ("in_review", "reject", "analyst", {"reason_code": REJECT_REASON}),
+    "appealed": ("rejected", "appeal", "customer", {"message": "Peço nova análise, por favor."}),
+    "cancelled": ("submitted", "cancel", "customer", {}),
+}
+
+
+def unique_target() -> str:
+    """A single IPv6 address of the ISP (2001:db8::/32) that no other case uses."""
+    return f"2001:db8:25::{next(_v6):x}"
+
+
+def system_act(app, protocol: str, action: str) -> str:
+    """Take a system transition (activate, expire, abandon) as the worker would."""
+    from workflow import engine
+    from workflow.audit import Tag
+    from workflow.states import Action
+
+    with app.app_context():
+        case = db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
+        actor = Actor.system("tests")
+        if action == "activate":  # the enforcement acknowledgement; no verb of its own yet
+            row = engine.authorise(case, Action.ACTIVATE, actor)
+            engine.apply(case, row, actor, tag=Tag.CASE_ACTIVATED)
+        else:
+            getattr(cases, action)(case, actor=actor)
+        db.session.commit()
+        return case.status.value
+
+
+def case_in(app, status: str, people: People, *, analyst: Person | None = None,
+            **request) -> str:
+    """A case of ``people.customer`` driven through the verbs into ``status``.
+
+    ``analyst`` (default: the operator) claims it and takes every staff step on
+    the way: the first of four-eyed approvals, the rejection before an appeal.
+    """
+    who = {"analyst": analyst or people.operator, "customer": people.customer, None: None}
+    request.setdefault("target", unique_target())
+    protocol = make_case(app, people.customer, **request)
+    for action, person, kwargs in _steps_to(status):
+        if who[person] is None:
+            system_act(app, protocol, action)
+        else:
+            act(app, protocol, action, who[person], **kwargs)
+    assert status_of(app, protocol) == status
+    return protocol
+
+
+def _steps_to(status: str) -> list[tuple]:
+    if status == "submitted":
+        return []
+    before, *step = PATH[status]
+    return _steps_to(before) + [tuple(step)]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a transition may change: the case's status and version, the audit head."""
+
+    status: str
+    version: int
+    audit_seq: int
+
+
+def snapshot(app, protocol: str) -> Snapshot:
+    with app.app_context():
+        case = db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
+        head = db.session.get(AuditHead, 1)
+        return Snapshot(case.status.value, case.version, head.seq)
+
+
+def events_after(app, seq: int) -> list[dict]:
+    """The audit events appended after ``seq``, as plain dicts (details parsed)."""
+    with app.app_context():
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)).all()
+        return [{"seq": e.seq, "action": e.action, "actor_id": e.actor_id,
+                 "object_id": e.object_id, "details": json.loads(e.details)} for e in rows]
+
+
+def refusal(app, protocol: str, action: str, person: Person, **kwargs) -> DomainError:
+    """Ask for ``action`` expecting a refusal; check that it changed nothing at all."""
+    before = snapshot(app, protocol)
+    with pytest.raises(DomainError) as refused:
+        act(app, protocol, action, person, **kwargs)
+    assert snapshot(app, protocol) == before, "a refused action changed the case or the audit"
+    return refused.value
+
+
+def last_event(app) -> dict:
+    """The newest audit event."""
+    with app.app_context():
+        seq = db.session.get(AuditHead, 1).seq
+    return events_after(app, seq - 1)[0]

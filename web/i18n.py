@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LOCALES = ("pt_BR", "en")
@@ -10,6 +10,8 @@ LOCALES = ("pt_BR", "en")
 
 def select_locale() -> str:
     """Session choice, then the account's, then the API client's header, then pt-BR."""
+    if not has_request_context():  # CLI, worker: the product's language
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

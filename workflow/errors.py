@@ -9,7 +9,9 @@ class DomainError(Exception):
     status = 400
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(str(message))
+        # Kept lazy: rendered by the edge in the reader's language. Rendering here
+        # would need a request (the locale) and broke raising in the CLI and worker.
+        super().__init__(message)
         self.message = message
         self.field = field
 

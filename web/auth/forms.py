@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from workflow.deadlines import UFS
@@ -22,7 +22,8 @@ class RegisterForm(FlaskForm):
     phone = StringField(_l("Telefone"), validators=[DataRequired(), Length(max=20)])
     subscriber_id = StringField(_l("Código do contrato/assinante"),
                                 validators=[DataRequired(), Length(max=64)])
-    uf = SelectField(_l("Estado (UF)"), choices=[("", "—")] + [(uf, uf) for uf in UFS],
+    uf = SelectField(_l("Estado (UF)"),
+                     choices=[SelectChoice("", "—")] + [SelectChoice(uf) for uf in UFS],
                      validators=[DataRequired()])
     password = PasswordField(_l("Senha (mínimo 10 caracteres)"),
                              validators=[DataRequired(), Length(max=200)])
