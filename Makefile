@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint translations install install-test clean
+.PHONY: run test bench lint translations messages install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,16 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 install: $(VENV)/.app translations
 install-test: $(VENV)/.test translations
 
-# Message catalogues are compiled at install, never committed.
+# Message catalogues are compiled at install, never committed. Message ids are the
+# Portuguese texts; translations/en holds the English ones.
 translations: $(VENV)/.app
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q 2>/dev/null || \
-		$(BIN)/pybabel compile -d translations -f
+	$(BIN)/pybabel compile -d translations --statistics
+
+# After changing user-visible text: extract and merge, then translate the new entries.
+messages: $(VENV)/.app
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--ignore-dirs='.* _* tests bench migrations' -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 run: install
 	$(BIN)/flask --app app db upgrade
