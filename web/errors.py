@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -44,7 +44,12 @@ def init_app(app: Flask) -> None:
             return render_error(400, _("O formulário expirou. Recarregue a página e envie "
                                        "de novo."))
         status = error.code or 500
-        return render_error(status, _messages().get(status) or error.description)
+        response = make_response(render_error(status, _messages().get(status)
+                                               or error.description))
+        # Keep what the status needs, such as the Allow header of a 405 (RFC 9110).
+        response.headers.extend((name, value) for name, value in error.get_headers()
+                                if name.lower() != "content-type")
+        return response
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):

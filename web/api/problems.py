@@ -16,3 +16,20 @@ def problem(status: int, detail: str, *, field: str | None = None, **extra) -> R
         body["field"] = field
     body.update(extra)
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+
+
+class ProblemError(Exception):
+    """Raised inside /api/v1 for refusals that are not the domain's (malformed body,
+    missing token, unknown action); the blueprint answers it with ``problem``."""
+
+    def __init__(self, status: int, detail: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(str(detail))
+        self.status, self.detail, self.field = status, detail, field
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        """The problem+json response, with any header the status needs (WWW-Authenticate)."""
+        response = problem(self.status, self.detail, field=self.field)
+        response.headers.update(self.headers)
+        return response

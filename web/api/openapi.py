@@ -1,0 +1,279 @@
+"""The OpenAPI 3.1 document of /api/v1 (DESIGN §6).
+
+It is the single description of what the API accepts: ``schemas.py`` validates
+every request body and query string against the JSON Schemas below, so the
+document and the behaviour cannot drift apart. Limits that are settings
+(``MAX_VALIDITY_DAYS``) are read when the document is built, once per app.
+Descriptions are Portuguese, like the rest of the product; the document is one
+contract and is not translated per request.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from models import CaseStatus, Category, SendingKind
+from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN, MESSAGE_MAX, MESSAGES_PER_DAY_MAX
+from workflow.deadlines import UFS
+from workflow.states import USER_ACTIONS
+
+from .problems import PROBLEM_TYPE
+
+API_VERSION = "1.0.0"
+MAX_PAGE = 100
+VERSION_MAX = 2**31 - 1
+PROTOCOL_PATTERN = "^[0-9]{13}$"
+# Text the API accepts never holds NUL: PostgreSQL cannot store it in text columns.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+TEXT = {"type": "string", "pattern": NO_NUL}
+MOMENT = {"type": "string", "format": "date-time"}
+
+
+def _case_create() -> dict:
+    """POST /cases: exactly the keys, types and limits the API enforces."""
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["target", "category", "justification", "mail_hostname", "subscriber_id"],
+        "properties": {
+            "target": {**TEXT, "minLength": 1, "maxLength": 64,
+                       "description": "IPv4 (até /29) ou IPv6 (/64 a /128) da rede do "
+                                      "provedor; 203.0.113.7 vira 203.0.113.7/32."},
+            "category": {**TEXT, "enum": [c.value for c in Category]},
+            "justification": {**TEXT, "minLength": JUSTIFICATION_MIN,
+                              "maxLength": JUSTIFICATION_MAX},
+            "mail_hostname": {**TEXT, "minLength": 1, "maxLength": 253,
+                              "description": "Nome completo (FQDN) do servidor de e-mail."},
+            "subscriber_id": {**TEXT, "minLength": 1, "maxLength": 64,
+                              "description": "Letras, números, “.”, “-”, “/” ou “_”."},
+            "sending_profile": _ref("SendingProfile"),
+            "accepted_terms_version": {
+                **TEXT, "minLength": 1, "maxLength": 32,
+                "description": "Versão dos termos aceita; ausente: a vigente, aceita pelo "
+                               "dono do token."},
+            "customer_email": {
+                **TEXT, "minLength": 1, "maxLength": 254,
+                "description": "Obrigatório para a equipe (pedido em nome de um cliente); "
+                               "um cliente pede só em nome próprio."},
+        },
+    }
+
+
+def _request_schemas(app: Flask) -> dict:
+    """Request bodies; validity limits that are settings come from ``app``."""
+    return {
+        "SendingProfile": {
+            "type": "object", "additionalProperties": False,
+            "required": ["messages_per_day", "kind"],
+            "properties": {
+                "messages_per_day": {"type": "integer", "minimum": 0,
+                                     "maximum": MESSAGES_PER_DAY_MAX},
+                "kind": {"type": "string", "enum": [k.value for k in SendingKind]},
+            },
+        },
+        "CaseCreate": _case_create(),
+        "ActionRequest": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "message": {**TEXT, "maxLength": MESSAGE_MAX},
+                "reason_code": {**TEXT, "minLength": 1, "maxLength": 64},
+                "valid_days": {"type": "integer", "minimum": 1,
+                               "maximum": app.config["MAX_VALIDITY_DAYS"]},
+                "version": {"type": "integer", "minimum": 1, "maximum": VERSION_MAX,
+                            "description": "Versão do caso que o cliente viu; outra dá 409."},
+            },
+        },
+    }
+
+
+def _case() -> dict:
+    """The case as every operation returns it (representations.case_json)."""
+    text = {"type": "string"}
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["protocol", "status", "target", "category", "subscriber_id", "uf",
+                     "justification", "mail_hostname", "sending_profile", "terms_version",
+                     "submitted_at", "answer_due_at", "execution_due_at", "sla_due_at",
+                     "valid_from", "valid_until", "reason_code", "version", "assignee",
+                     "links"],
+        "properties": {
+            "protocol": {**text, "pattern": PROTOCOL_PATTERN},
+            "status": {**text, "enum": [s.value for s in CaseStatus]},
+            "target": text, "category": {**text, "enum": [c.value for c in Category]},
+            "subscriber_id": text, "uf": text, "justification": text, "mail_hostname": text,
+            "sending_profile": {
+                "type": ["object", "null"], "additionalProperties": False,
+                "required": ["messages_per_day", "kind"],
+                "description": "null quando não informado; o portal aceita um só dos dois.",
+                "properties": {"messages_per_day": {"type": ["integer", "null"]},
+                               "kind": {"enum": [*(k.value for k in SendingKind), None]}}},
+            "terms_version": text, "submitted_at": MOMENT, "answer_due_at": MOMENT,
+            "execution_due_at": MOMENT, "sla_due_at": _nullable(MOMENT),
+            "valid_from": _nullable(MOMENT), "valid_until": _nullable(MOMENT),
+            "reason_code": _nullable(text), "version": {"type": "integer"},
+            "assignee": {"type": ["integer", "null"],
+                         "description": "Id do analista responsável."},
+            "links": _ref("CaseLinks"),
+        },
+    }
+
+
+def _response_schemas() -> dict:
+    text = {"type": "string"}
+    return {
+        "Problem": {
+            "type": "object", "required": ["type", "title", "status", "detail"],
+            "properties": {"type": text, "title": text, "status": {"type": "integer"},
+                           "detail": text,
+                           "field": {**text, "description": "O campo recusado (422)."}},
+        },
+        "CaseLinks": {
+            "type": "object", "required": ["self", "actions"], "additionalProperties": False,
+            "properties": {
+                "self": text,
+                "actions": {"type": "object", "additionalProperties": text,
+                            "propertyNames": {"enum": [a.value for a in USER_ACTIONS]},
+                            "description": "Ações que o dono do token pode tomar agora."},
+            },
+        },
+        "Case": _case(),
+        "CaseList": {
+            "type": "object", "required": ["cases", "next_cursor"],
+            "additionalProperties": False,
+            "properties": {"cases": {"type": "array", "items": _ref("Case")},
+                           "next_cursor": _nullable(text)},
+        },
+    }
+
+
+MESSAGES = {
+    400: "JSON malformado, corpo que não é objeto ou Content-Type que não é JSON.",
+    401: "Token ausente ou inválido.",
+    403: "O perfil do dono do token não permite a operação.",
+    404: "Caso inexistente ou fora do seu alcance, ou ação desconhecida.",
+    409: "Transição não permitida no status atual, versão desatualizada ou alvo repetido.",
+    413: "Corpo maior que API_MAX_BODY_BYTES.",
+    422: "Campo inválido; `field` o nomeia.",
+}
+
+
+def _responses(success: dict, *problems: int) -> dict:
+    responses = dict(success)
+    for status in problems:
+        responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
+    return responses
+
+
+def _problem_responses() -> dict:
+    responses = {}
+    for status, description in MESSAGES.items():
+        response = {"description": description,
+                    "content": {PROBLEM_TYPE: {"schema": _ref("Problem")}}}
+        if status == 401:
+            response["headers"] = {"WWW-Authenticate": {"required": True,
+                                                        "schema": {"type": "string"}}}
+        responses[f"Problem{status}"] = response
+    return responses
+
+
+def _json(schema_name: str, description: str, **extra) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref(schema_name)}}, **extra}
+
+
+def _parameters() -> dict:
+    return {
+        "protocol": {"name": "protocol", "in": "path", "required": True,
+                     "description": "13 dígitos; um protocolo malformado dá 404.",
+                     "schema": {"type": "string", "pattern": PROTOCOL_PATTERN}},
+        "action": {"name": "action", "in": "path", "required": True,
+                   "schema": {"type": "string", "enum": [a.value for a in USER_ACTIONS]}},
+    }
+
+
+def _list_query() -> list[dict]:
+    statuses = {"type": "string", "enum": [s.value for s in CaseStatus]}
+    return [
+        {"name": "status", "in": "query", "style": "form", "explode": True,
+         "schema": {"type": "array", "items": statuses, "maxItems": len(CaseStatus)}},
+        {"name": "uf", "in": "query", "schema": {"type": "string", "enum": list(UFS)}},
+        {"name": "q", "in": "query", "description": "Protocolo, alvo, nome ou e-mail.",
+         "schema": {**TEXT, "maxLength": 200}},
+        {"name": "cursor", "in": "query", "description": "O next_cursor da página anterior.",
+         "schema": {**TEXT, "minLength": 1, "maxLength": 200}},
+        {"name": "limit", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
+    ]
+
+
+def _paths() -> dict:
+    case_ok = _json("Case", "O caso.")
+    created = _json("Case", "Caso registrado; Location aponta para ele.",
+                    headers={"Location": {"required": True, "schema": {"type": "string"}}})
+    return {
+        "/api/v1/openapi.json": {"get": {
+            "operationId": "getOpenapi", "summary": "Este documento.", "security": [],
+            "responses": {"200": {"description": "O documento OpenAPI.", "content": {
+                "application/json": {"schema": {"type": "object"}}}}}}},
+        "/api/v1/cases": {
+            "post": {
+                "operationId": "createCase", "summary": "Registra um pedido de exceção.",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("CaseCreate")}}},
+                "responses": _responses({"201": created}, 400, 401, 403, 409, 413, 422)},
+            "get": {
+                "operationId": "listCases", "summary": "Casos visíveis, prazo mais próximo "
+                                                       "primeiro, paginados por cursor.",
+                "parameters": _list_query(),
+                "responses": _responses({"200": _json("CaseList", "Uma página.")}, 401, 422)},
+        },
+        "/api/v1/cases/{protocol}": {
+            "parameters": [{"$ref": "#/components/parameters/protocol"}],
+            "get": {"operationId": "getCase", "summary": "Um caso.",
+                    "responses": _responses({"200": case_ok}, 401, 404)},
+        },
+        "/api/v1/cases/{protocol}/actions/{action}": {
+            "parameters": [{"$ref": "#/components/parameters/protocol"},
+                           {"$ref": "#/components/parameters/action"}],
+            "post": {
+                "operationId": "performAction", "summary": "Toma uma ação sobre o caso.",
+                "requestBody": {"required": False, "content": {
+                    "application/json": {"schema": _ref("ActionRequest")}}},
+                "responses": _responses({"200": case_ok}, 400, 401, 403, 404, 409, 413, 422)},
+        },
+    }
+
+
+def build_document(app: Flask) -> dict:
+    """The whole OpenAPI 3.1 document for ``app``'s settings."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Porta 25 — API de exceções", "version": API_VERSION,
+                 "description": "Erros em application/problem+json (RFC 9457)."},
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "flask tokens create"}},
+            "schemas": {**_request_schemas(app), **_response_schemas()},
+            "parameters": _parameters(),
+            "responses": _problem_responses(),
+        },
+    }
+
+
+def document(app: Flask) -> dict:
+    """The document, built once per app."""
+    cache = app.extensions.setdefault("porta25_api", {})
+    if "document" not in cache:
+        cache["document"] = build_document(app)
+    return cache["document"]

@@ -1,0 +1,53 @@
+"""What the API says about a case: its facts and links, never its messages or notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import url_for
+
+from models import Case
+from workflow.audit import Actor
+from workflow.availability import available_actions
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, or None."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _sending_profile(case: Case) -> dict | None:
+    if case.messages_per_day is None and case.sending_kind is None:
+        return None
+    kind = case.sending_kind.value if case.sending_kind else None
+    return {"messages_per_day": case.messages_per_day, "kind": kind}
+
+
+def case_json(case: Case, actor: Actor) -> dict:
+    """The case as components.schemas.Case; ``links.actions`` lists what ``actor`` may do now."""
+    actions = {
+        action.value: url_for("api.perform_action", protocol=case.protocol, action=action.value)
+        for action in available_actions(case, actor)
+    }
+    return {
+        "protocol": case.protocol,
+        "status": case.status.value,
+        "target": case.target,
+        "category": case.category.value,
+        "subscriber_id": case.subscriber_id,
+        "uf": case.uf,
+        "justification": case.justification,
+        "mail_hostname": case.mail_hostname,
+        "sending_profile": _sending_profile(case),
+        "terms_version": case.terms_version,
+        "submitted_at": iso(case.submitted_at),
+        "answer_due_at": iso(case.answer_due_at),
+        "execution_due_at": iso(case.execution_due_at),
+        "sla_due_at": iso(case.sla_due_at),
+        "valid_from": iso(case.valid_from),
+        "valid_until": iso(case.valid_until),
+        "reason_code": case.reason_code,
+        "version": case.version,
+        "assignee": case.assignee_id,
+        "links": {"self": url_for("api.get_case", protocol=case.protocol), "actions": actions},
+    }
