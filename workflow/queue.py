@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.orm import contains_eager, selectinload
 
-from models import Case, CaseStatus, Category, User, db
+from models import Case, CaseStatus, Category, Role, User, db
 
 from .access import visible_cases
 from .config import setting
@@ -47,7 +47,8 @@ def queue(user: User, *, status: StatusFilter = None, uf: str | None = None,
         .join(User, Case.customer_id == User.id)
         .options(contains_eager(Case.customer), selectinload(Case.assignee))
     )
-    query = _filtered(query, statuses=_statuses(status), uf=uf, category=category, q=q)
+    query = _filtered(query, statuses=_statuses(status), uf=uf, category=category, q=q,
+                      personal=user.role is not Role.AUDITOR)
     if after:
         query = query.where(_after(*decode_cursor(after)))
     query = query.order_by(Case.sla_due_at.asc().nulls_last(), Case.id.asc()).limit(limit + 1)
@@ -59,7 +60,7 @@ def queue(user: User, *, status: StatusFilter = None, uf: str | None = None,
 
 
 def _filtered(query: Select, *, statuses: list[CaseStatus] | None, uf: str | None,
-              category: str | None, q: str | None) -> Select:
+              category: str | None, q: str | None, personal: bool) -> Select:
     if statuses is not None:
         query = query.where(Case.status.in_(statuses))
     if uf:
@@ -71,18 +72,21 @@ def _filtered(query: Select, *, statuses: list[CaseStatus] | None, uf: str | Non
             raise InvalidInput(_l("Finalidade desconhecida: %(value)s.", value=category[:40]),
                                field="category") from None
     if q and q.strip():
-        query = query.where(_search(q.strip()))
+        query = query.where(_search(q.strip(), personal=personal))
     return query
 
 
-def _search(text: str):
-    """Protocol (exact or prefix), target (substring), customer name or e-mail."""
+def _search(text: str, *, personal: bool):
+    """Protocol (exact or prefix), target (substring), customer name or e-mail.
+
+    Auditors see personal data masked (DESIGN §9), so for them a name or an
+    e-mail matches nothing: otherwise a search would reveal who has a case.
+    """
     needle = text.lower()
-    conditions = [
-        func.lower(Case.target).contains(needle, autoescape=True),
-        func.lower(User.name).contains(needle, autoescape=True),
-        func.lower(User.email).contains(needle, autoescape=True),
-    ]
+    conditions = [func.lower(Case.target).contains(needle, autoescape=True)]
+    if personal:
+        conditions += [func.lower(User.name).contains(needle, autoescape=True),
+                       func.lower(User.email).contains(needle, autoescape=True)]
     if text.isdigit():
         conditions.append(Case.protocol.startswith(text, autoescape=True))
     return or_(*conditions)
