@@ -1,0 +1,174 @@
+"""What the desk's pages show: decision forms prepared for a case, labels, masked facts.
+
+Reads only; every change goes through ``workflow.cases`` in the views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from models import Case, CaseStatus, Category, ReasonCode, User, db, utcnow
+from workflow.cases import needs_second_approval
+from workflow.config import setting
+from workflow.states import Action
+from workflow.timeline import Entry, timeline
+
+from . import privacy
+from .forms import (
+    CATEGORY_LABELS,
+    ActionForm,
+    ApproveForm,
+    ClaimForm,
+    ReasonForm,
+    RejectForm,
+    RequestInfoForm,
+    RevokeForm,
+)
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    Action.CLAIM.value: ClaimForm,
+    Action.REQUEST_INFO.value: RequestInfoForm,
+    Action.APPROVE.value: ApproveForm,
+    Action.REJECT.value: RejectForm,
+    Action.REVOKE.value: RevokeForm,
+}
+
+EVENT_LABELS = {
+    "case:submitted": _l("Pedido recebido"),
+    "case:claimed": _l("Caso assumido para análise"),
+    "case:info_requested": _l("Informações pedidas ao cliente"),
+    "case:replied": _l("Resposta do cliente"),
+    "case:approval_proposed": _l("Primeira aprovação (aguarda segunda aprovação)"),
+    "case:approved": _l("Pedido aprovado"),
+    "case:rejected": _l("Pedido indeferido"),
+    "case:appealed": _l("Recurso do cliente"),
+    "case:cancelled": _l("Pedido cancelado"),
+    "case:revoked": _l("Exceção revogada"),
+    "case:activated": _l("Exceção aplicada na rede"),
+    "case:expired": _l("Exceção expirada"),
+    "case:abandoned": _l("Encerrado por falta de resposta"),
+    "case:note_added": _l("Mensagem"),
+}
+AUTHORS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
+           "system": _l("Sistema")}
+
+
+def now() -> datetime:
+    """The current time (aware UTC), for highlighting missed deadlines."""
+    return utcnow()
+
+
+def action_form(action: Action, case: Case, formdata=None) -> ActionForm:
+    """The form of ``action`` for ``case``: bound to ``formdata`` or pre-filled for display."""
+    form_class = ACTION_FORMS[action.value]
+    data = {"version": case.version}
+    if action is Action.APPROVE:
+        data["valid_days"] = case.valid_days or setting("DEFAULT_VALIDITY_DAYS")
+    form = form_class(formdata=formdata, prefix=action.value, data=data)
+    if isinstance(form, ApproveForm):
+        form.limit_validity(setting("MAX_VALIDITY_DAYS"))
+    if isinstance(form, ReasonForm):
+        form.reason_code.choices = [SelectChoice("", _l("— escolha o motivo —")),
+                                   *reason_choices(action)]
+    return form
+
+
+def action_arguments(form: ActionForm) -> dict:
+    """Keyword arguments for ``workflow.cases.perform`` from a validated form."""
+    arguments = {}
+    for name in ("message", "reason_code", "valid_days"):
+        if name in form:
+            arguments[name] = form[name].data if form[name].data not in ("", None) else None
+    return arguments
+
+
+def reason_choices(action: Action) -> list[SelectChoice]:
+    """Active reason codes of ``action``, labelled in the current language."""
+    reasons = db.session.scalars(
+        select(ReasonCode).where(ReasonCode.action == action.value, ReasonCode.active)
+        .order_by(ReasonCode.code)
+    )
+    return [SelectChoice(r.code, _reason_text(r)) for r in reasons]
+
+
+def _reason_text(reason: ReasonCode) -> str:
+    return reason.label_en if str(get_locale()) == "en" else reason.label_pt
+
+
+def reason_label(case: Case) -> str | None:
+    """The label of the case's reason code (a rejection's or a revocation's)."""
+    if not case.reason_code:
+        return None
+    action = Action.REVOKE if case.status is CaseStatus.REVOKED else Action.REJECT
+    reason = db.session.get(ReasonCode, (action.value, case.reason_code))
+    return _reason_text(reason) if reason else case.reason_code
+
+
+def first_approver(case: Case) -> User | None:
+    """Who gave the first of two approvals, while the second is pending."""
+    if case.first_approver_id is None or case.status is not CaseStatus.PENDING_SECOND_APPROVAL:
+        return None
+    return db.session.get(User, case.first_approver_id)
+
+
+def four_eyes(case: Case) -> dict:
+    """When an approval of this case needs a second approver, for the approve form."""
+    default, maximum = setting("DEFAULT_VALIDITY_DAYS"), setting("MAX_VALIDITY_DAYS")
+    always = needs_second_approval(case, default)
+    above = not always and default < maximum and needs_second_approval(case, default + 1)
+    return {"always": always, "above_default": above, "default": default}
+
+
+def category_label(category: Category) -> str:
+    return CATEGORY_LABELS.get(category, category.value)
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    name: str
+    email: str
+    phone: str
+    document: str
+    uf: str
+
+
+def customer_facts(customer: User, *, masked: bool) -> CustomerFacts:
+    """Who filed the case; masked for auditors until a reveal (DESIGN §9)."""
+    if masked:
+        return CustomerFacts(privacy.mask_name(customer.name), privacy.mask_email(customer.email),
+                             privacy.mask_phone(customer.phone),
+                             privacy.mask_document(customer.cpf_cnpj), customer.uf or "—")
+    return CustomerFacts(customer.name, customer.email, customer.phone or "—",
+                         _formatted_document(customer.cpf_cnpj), customer.uf or "—")
+
+
+def _formatted_document(digits: str | None) -> str:
+    if not digits:
+        return "—"
+    if len(digits) == 11:
+        return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+    if len(digits) == 14:
+        return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
+    return digits
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    entry: Entry
+    label: str
+    author: str
+
+
+def case_timeline(case: Case, *, staff: bool) -> list[TimelineRow]:
+    """The timeline with labels: staff see internal notes; auditors the public story only."""
+    return [
+        TimelineRow(entry, EVENT_LABELS.get(entry.action, entry.action),
+                    AUTHORS.get(entry.author, entry.author))
+        for entry in timeline(case, for_staff=staff)
+    ]
