@@ -135,6 +135,19 @@ def app(app_factory):
     return app_factory()
 
 
+@pytest.fixture(scope="module")
+def module_app(databases):
+    """One app and database for a whole module: for tables of cases where each test
+    makes its own cases and asserts only on them (people are made once)."""
+    url = databases.fresh()
+    app = make_app(url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(url)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -87,7 +87,9 @@ def create_user(*, email: str, password: str, role: Role, name: str, actor: Acto
                 subscriber_id=(subscriber_id or "").strip() or None)
     db.session.add(user)
     db.session.flush()
-    tag = Tag.USER_REGISTERED if actor.user is None and role is Role.CUSTOMER else Tag.USER_CREATED
+    # Registered: the person signed themselves up (anonymous); created: by staff or the CLI.
+    anonymous = actor.user is None and actor.system_name is None
+    tag = Tag.USER_REGISTERED if anonymous and role is Role.CUSTOMER else Tag.USER_CREATED
     audit.record(tag, actor, object_type="user", object_id=str(user.id), uf=uf,
                  details={"role": role.value})
     return user

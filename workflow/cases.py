@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_network
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
@@ -133,12 +134,25 @@ def _sending_profile(request: Request) -> dict:
     return {"messages_per_day": volume, "sending_kind": kind}
 
 
-def _refuse_overlap(target: Target, customer: User) -> None:
-    """One open or active case per address: no overlapping prefixes either."""
-    other = db.session.scalars(
-        select(Case).where(Case.status.in_(OPEN_STATUSES), Case.net_lo <= target.hi,
-                           Case.net_hi >= target.lo).limit(1)
-    ).first()
+# Any constant: names the transaction-scoped PostgreSQL lock taken by overlap checks.
+TARGETS_LOCK = 0x70323554
+
+
+def _refuse_overlap(target: Target, customer: User, *, other_than: Case | None = None) -> None:
+    """One open or active case per address: no overlapping prefixes either.
+
+    The check and the insert (or reopening) that follows must be atomic. SQLite runs
+    write transactions one at a time (BEGIN IMMEDIATE); on PostgreSQL the unique index
+    only catches the very same prefix, so an overlapping one (a /29 over a /32) could
+    pass two concurrent checks: they queue on one advisory lock, held until commit.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(TARGETS_LOCK)))
+    query = select(Case).where(Case.status.in_(OPEN_STATUSES), Case.net_lo <= target.hi,
+                               Case.net_hi >= target.lo)
+    if other_than is not None:
+        query = query.where(Case.id != other_than.id)
+    other = db.session.scalars(query.limit(1)).first()
     if other is None:
         return
     if other.customer_id == customer.id:
@@ -269,6 +283,8 @@ def appeal(case: Case, *, actor: Actor, message: str | None,
         raise Conflict(_l("O prazo de %(days)d dias para recorrer terminou.",
                           days=setting("APPEAL_WINDOW_DAYS")))
     text = _message(message, required=True)
+    # The target was free while the case was closed: someone may have asked for it since.
+    _refuse_overlap(Target(ip_network(case.target)), case.customer, other_than=case)
     case.appealed_at, case.assignee_id, case.decided_at = now, None, None
     case.answer_due_at, case.execution_due_at = deadlines.initial_deadlines(
         now, case.uf, setting("ANSWER_DEADLINE_DAYS"), setting("EXECUTION_DEADLINE_BUSINESS_DAYS"))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, update
 
 from models import ProtocolCounter, db
+
+_PROTOCOL = re.compile(r"[0-9]{13}")
 
 
 def check_digit(twelve_digits: str) -> str:
@@ -22,7 +26,8 @@ def format_protocol(year: int, sequence: int) -> str:
 
 def is_valid(protocol: str) -> bool:
     """True when ``protocol`` has 13 digits and a matching check digit."""
-    return len(protocol) == 13 and protocol.isdigit() and check_digit(protocol[:12]) == protocol[12]
+    # ASCII digits only: str.isdigit() also accepts "¹" or "٣", which int() then refuses.
+    return _PROTOCOL.fullmatch(protocol) is not None and check_digit(protocol[:12]) == protocol[12]
 
 
 def next_protocol(year: int) -> str:
