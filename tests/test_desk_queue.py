@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from models import utcnow
+from models import User, db, utcnow
 from tests.desk_support import case_url, set_deadline, signed_in
 from tests.factories import act, make_case, make_user
 from tests.helpers import Browser
+from workflow.errors import InvalidInput
+from workflow.queue import queue
 
 PROTOCOL = re.compile(r'class="protocol" href="/desk/cases/(\d{13})"')
 NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
@@ -162,3 +164,31 @@ def test_auditors_see_only_their_scope_with_names_masked(app, scope, sees_rio):
     # A search by name would reveal what the mask hides: it matches nothing for them.
     assert listed(browser.text("/desk/?status=all&q=pereira")) == []
     assert listed(browser.text(f"/desk/?status=all&q={sp}")) == [sp]
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    (None, {"submitted", "in_review"}),  # None: every status
+    ("in_review", {"in_review"}),
+    (["submitted"], {"submitted"}),
+])
+def test_the_queue_function_takes_one_status_several_or_none(app, status, expected):
+    """The contract the API builds on (GET /api/v1/cases)."""
+    operator = make_user(app, "operator")
+    customer = make_user(app)
+    make_case(app, customer)
+    act(app, make_case(app, customer), "claim", operator)
+    with app.app_context():
+        rows, cursor = queue(db.session.get(User, operator.id), status=status)
+        assert {row.status.value for row in rows} == expected and cursor is None
+
+
+@pytest.mark.parametrize(("arguments", "field"), [
+    ({"status": "lost"}, "status"), ({"category": "spam"}, "category"),
+    ({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"after": "%%%"}, "after"),
+    ({"after": "WzEsMl0"}, "after"),  # valid base64 and JSON, but not a cursor
+])
+def test_the_queue_function_names_the_bad_argument(app, arguments, field):
+    operator = make_user(app, "operator")
+    with app.app_context(), pytest.raises(InvalidInput) as refused:
+        queue(db.session.get(User, operator.id), **arguments)
+    assert refused.value.field == field
