@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "RATELIMIT_ENABLED": ("true", _bool),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    # argon2-cffi profile (argon2.profiles): RFC 9106's low-memory argon2id by default.
+    "PASSWORD_HASH_PROFILE": ("RFC_9106_LOW_MEMORY", str),
     "API_MAX_BODY_BYTES": ("65536", int),
     "TERMS_VERSION": ("2026-11", str),
     "ANSWER_DEADLINE_DAYS": ("7", int),

@@ -89,6 +89,8 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "1000 per minute",
+    # Still argon2id, with the cheapest parameters: tests make hundreds of accounts.
+    "PASSWORD_HASH_PROFILE": "CHEAPEST",
 }
 
 

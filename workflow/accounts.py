@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from functools import lru_cache
 
+import argon2.profiles
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
@@ -16,19 +18,28 @@ from models import ApiToken, Role, User, db, utcnow
 
 from . import audit
 from .audit import Actor, Tag
+from .config import setting
 from .deadlines import UFS
 from .errors import Conflict, InvalidInput
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+@lru_cache(maxsize=4)
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """The argon2id hasher of an argon2-cffi profile, and a dummy hash made with it
+    (verified against when the e-mail is unknown, so both paths cost the same)."""
+    hasher = PasswordHasher.from_parameters(getattr(argon2.profiles, profile))
+    return hasher, hasher.hash(secrets.token_hex(16))
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(setting("PASSWORD_HASH_PROFILE"))[0]
 PASSWORD_MIN = 10
 TOKEN_PREFIX = "p25_"
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def normalise_email(email: str) -> str:
@@ -99,11 +110,12 @@ def authenticate(email: str, password: str, *, source_ip: str | None) -> User | 
     """The active user with these credentials, or None; both outcomes are audited."""
     user = user_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        hasher, dummy = _hasher_for(setting("PASSWORD_HASH_PROFILE"))
+        hasher.verify(user.password_hash if user else dummy, password or "")
         ok = user is not None and user.is_active
     except (VerificationError, InvalidHashError):
         ok = False
-    if ok and _hasher.check_needs_rehash(user.password_hash):
+    if ok and _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     actor = Actor(user if ok else None, source_ip=source_ip)
     audit.record(Tag.USER_LOGGED_IN if ok else Tag.USER_LOGIN_FAILED, actor,
