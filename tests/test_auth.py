@@ -116,3 +116,12 @@ def test_next_never_leaves_the_site(app, browser):
     response = browser.client.post("/login?next=https://evil.example/", data={
         "csrf_token": token, "email": customer.email, "password": PASSWORD})
     assert response.headers["Location"] == "/portal/"
+
+
+@pytest.mark.parametrize(("role", "home"), [("customer", "/portal/"), ("operator", "/desk/"),
+                                            ("supervisor", "/desk/"), ("auditor", "/desk/"),
+                                            ("provider", "/")])
+def test_each_role_lands_on_its_home_page(app, browser, role, home):
+    person = make_user(app, role)
+    response = browser.login(person.email)
+    assert response.request.path == home

@@ -30,12 +30,13 @@ from .forms import EmptyForm, LanguageForm, LoginForm, RegisterForm
 bp = Blueprint("auth", __name__)
 
 
-def _home_for(user) -> str:
+def _home_for(user) -> str | None:
+    """Where each role starts; None: the front page itself (providers, for now)."""
     if user.role is Role.CUSTOMER:
         return url_for("portal.cases")
     if user.role in (Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR):
         return url_for("desk.queue")
-    return url_for("auth.index")
+    return None
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -48,9 +49,8 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/")
 def index():
-    if current_user.is_authenticated:
-        return redirect(_home_for(current_user))
-    return render_template("auth/index.html")
+    home = _home_for(current_user) if current_user.is_authenticated else None
+    return redirect(home) if home else render_template("auth/index.html")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,7 +63,8 @@ def login():
         if user is not None:
             session.clear()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+            return redirect(_safe_next(request.args.get("next")) or _home_for(user)
+                            or url_for("auth.index"))
         flash(_("E-mail ou senha incorretos."), "error")
     return render_template("auth/login.html", form=form)
 
