@@ -3,25 +3,44 @@
 Asks ``engine.authorise`` for each action, so a page offers exactly what the
 workflow would accept (role, status and guards such as assignee or second
 approver); the verbs still check everything again when the form comes back.
+The appeal rule lives outside the table (once, within APPEAL_WINDOW_DAYS of the
+decision), so it is asked here too: a page never offers an appeal that would fail.
 """
 
 from __future__ import annotations
 
-from models import Case
+from datetime import datetime, timedelta
+
+from models import Case, CaseStatus, utcnow
 
 from .audit import Actor
+from .config import setting
 from .engine import authorise
 from .errors import DomainError
 from .states import USER_ACTIONS, Action
 
 
-def available_actions(case: Case, actor: Actor) -> list[Action]:
+def appeal_deadline(case: Case) -> datetime | None:
+    """Until when this refusal may be appealed; None when it may not be appealed at all."""
+    if case.status is not CaseStatus.REJECTED or case.appealed_at is not None:
+        return None
+    if case.decided_at is None:
+        return None
+    return case.decided_at + timedelta(days=setting("APPEAL_WINDOW_DAYS"))
+
+
+def available_actions(case: Case, actor: Actor, now: datetime | None = None) -> list[Action]:
     """The user actions ``actor`` is allowed to take on ``case`` in its current status."""
+    now = now or utcnow()
     allowed = []
     for action in USER_ACTIONS:
         try:
             authorise(case, action, actor)
         except DomainError:
             continue
+        if action is Action.APPEAL:
+            deadline = appeal_deadline(case)
+            if deadline is None or now > deadline:
+                continue  # the same rule as cases.appeal: once, within the window
         allowed.append(action)
     return allowed
