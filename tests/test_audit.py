@@ -142,6 +142,24 @@ def test_verify_notices_the_newest_event_deleted(app, history, runner):
     assert f"BROKEN at event {newest}: head does not match" in outcome.output
 
 
+def test_verify_notices_an_event_slipped_in_beyond_the_head(app, history, runner):
+    """Inserts are allowed (appends need them); one that bypasses the head is caught."""
+    columns = ", ".join(c.name for c in AuditEvent.__table__.columns if c.name != "seq")
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(AuditEvent.seq)))
+    execute(app, f"INSERT INTO audit_event (seq, {columns}) "
+                 f"SELECT seq + 1, {columns} FROM audit_event WHERE seq = :seq", seq=newest)
+    outcome = runner.invoke(args=["audit", "verify"])
+    assert outcome.exit_code == 1
+    assert f"BROKEN at event {newest + 1}: event beyond the head" in outcome.output
+
+
+def test_verify_notices_a_missing_head(app, history, runner):
+    break_the_head(app)
+    outcome = runner.invoke(args=["audit", "verify"])
+    assert outcome.exit_code == 1 and "head missing" in outcome.output
+
+
 def test_a_committed_event_is_seen_from_another_connection(app, history):
     """Each append commits with its transition (no stray savepoint left open)."""
     protocol = case_in(app, "in_review", history)

@@ -184,3 +184,32 @@ def test_an_appeal_and_a_new_request_for_its_target_at_once_open_one_case(app):
             select(func.count()).select_from(Case).where(Case.status.in_(OPEN_STATUSES)))
     assert open_cases == 1
     assert chain_holds(app)
+
+
+def test_the_chain_verifies_while_others_keep_appending(app):
+    """`flask audit verify` runs on a live system: new events must not look like tampering."""
+    customer = make_user(app)
+    writers, rounds = 3, 15
+
+    def work(i, barrier):
+        barrier.wait()
+        if i == writers:  # the verifier
+            return [_verify(app) for _ in range(rounds)]
+        for n in range(rounds):
+            with app.app_context():
+                user = db.session.get(User, customer.id)
+                fields = request_fields(target=f"2001:db8:7e:{i:x}::{n + 1:x}")
+                cases.submit(cases.Request(**fields), customer=user, actor=Actor(user))
+                db.session.commit()
+        return "written"
+
+    results = run_together(writers + 1, work)
+
+    assert results[:writers] == ["written"] * writers, results
+    assert all(v.ok for v in results[writers]), [v for v in results[writers] if not v.ok]
+    assert chain_holds(app)
+
+
+def _verify(app):
+    with app.app_context():
+        return verify_chain(batch=7)  # small batches: many statements, many snapshots

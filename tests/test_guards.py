@@ -12,6 +12,7 @@ from tests.factories import (
     REJECT_REASON,
     act,
     case_in,
+    events_after,
     last_event,
     make_people,
     refusal,
@@ -19,7 +20,7 @@ from tests.factories import (
     system_act,
     unique_target,
 )
-from workflow import access, engine
+from workflow import access, cases, engine
 from workflow.audit import Actor
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflow.states import Action
@@ -210,3 +211,37 @@ def test_the_system_takes_its_transitions_only_from_their_status(module_app, peo
         with pytest.raises(Conflict):
             system_act(module_app, protocol, action)
         assert snapshot(module_app, protocol) == before
+
+
+@pytest.mark.parametrize("valid_days", [0, -1, 731])
+def test_a_validity_outside_one_day_to_the_maximum_is_refused(module_app, people, valid_days):
+    protocol = case_in(module_app, "in_review", people)
+    error = refusal(module_app, protocol, "approve", people.operator, valid_days=valid_days)
+    assert isinstance(error, InvalidInput) and error.field == "valid_days"
+
+
+@pytest.mark.parametrize(("who", "public", "allowed"), [
+    ("operator", False, True), ("supervisor", True, True),
+    ("customer", False, False), ("auditor", False, False), ("provider", False, False),
+])
+def test_only_staff_write_notes_and_each_note_is_audited(module_app, people, who, public,
+                                                         allowed):
+    protocol = case_in(module_app, "in_review", people)
+    before = snapshot(module_app, protocol)
+    with module_app.app_context():
+        case = db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
+        actor = Actor(db.session.get(User, people.of_role(who).id))
+        try:
+            cases.add_note(case, actor=actor, message="Conferi o PTR.", public=public)
+            db.session.commit()
+        except Forbidden:
+            assert not allowed
+            db.session.rollback()
+    after = snapshot(module_app, protocol)
+    assert (after.status, after.version) == (before.status, before.version)
+    if allowed:
+        [event] = events_after(module_app, before.audit_seq)
+        assert event["action"] == "case:note_added"
+        assert event["details"]["kind"] == ("public" if public else "internal")
+    else:
+        assert after.audit_seq == before.audit_seq

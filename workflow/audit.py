@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import AuditEvent, AuditHead, User, db, utcnow
 
@@ -166,9 +166,17 @@ class Verification:
 
 
 def verify_chain(batch: int = 5000) -> Verification:
-    """Recompute every hash in order; report the first event that does not hold."""
+    """Recompute every hash in order up to the head; report the first event that does not hold.
+
+    The head is read first and the events up to it are checked against it. Events
+    appended meanwhile lie beyond that head (an event and its head move in one
+    commit), so verifying a live system never mistakes new events for tampering.
+    """
+    head = _head()
+    if head is None:
+        return Verification(False, 0, 1, "head missing")
     prev, expected_seq = GENESIS, 1
-    for event in _events(batch):
+    for event in _events(batch, up_to=head.seq):
         if event.seq != expected_seq:
             return Verification(False, expected_seq - 1, expected_seq, "missing event")
         if event.prev_hash != prev:
@@ -176,18 +184,32 @@ def verify_chain(batch: int = 5000) -> Verification:
         if chain_hash(event.seq, prev, event_body(event)) != event.hash:
             return Verification(False, expected_seq - 1, event.seq, "content altered")
         prev, expected_seq = event.hash, expected_seq + 1
-    head = db.session.get(AuditHead, 1)
-    if head is None or head.seq != expected_seq - 1 or head.hash != prev:
+    if head.seq != expected_seq - 1 or head.hash != prev:
         return Verification(False, expected_seq - 1, expected_seq, "head does not match")
-    return Verification(True, expected_seq - 1)
+    # A row slipped in beyond the head: read the highest seq before the head again,
+    # so that an append committing in between cannot look like one.
+    highest = db.session.scalar(select(func.max(AuditEvent.seq)))
+    latest = _head()
+    if latest is None or (highest or 0) > latest.seq:
+        return Verification(False, head.seq, (latest.seq if latest else head.seq) + 1,
+                            "event beyond the head")
+    return Verification(True, head.seq)
 
 
-def _events(batch: int) -> Iterator:
-    """Plain rows in seq order, in batches, without filling the session."""
+def _head():
+    """(seq, hash) of the chain's head as committed now, or None."""
+    return db.session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one_or_none()
+
+
+def _events(batch: int, *, up_to: int) -> Iterator:
+    """Plain rows in seq order up to ``up_to``, in batches, without filling the session."""
     table, after = AuditEvent.__table__, 0
     while True:
         rows = db.session.execute(
-            select(table).where(table.c.seq > after).order_by(table.c.seq).limit(batch)
+            select(table).where(table.c.seq > after, table.c.seq <= up_to)
+            .order_by(table.c.seq).limit(batch)
         ).all()
         if not rows:
             return
