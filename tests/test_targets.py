@@ -101,6 +101,8 @@ def test_only_the_isp_prefixes_of_the_settings_are_eligible(app_factory):
     ("203.0.113.32/29", "203.0.113.35"),  # a /32 inside an open /29
     ("203.0.113.48/29", "203.0.113.48/29"),  # the very same prefix
     ("2001:db8:77::5", "2001:db8:77::/120"),
+    ("2001:db8:78::/64", "2001:db8:78::ffff:ffff:ffff:ffff"),  # the last /128 of an open /64
+    ("203.0.113.64/29", "203.0.113.71"),  # the last address of an open /29
 ])
 def test_a_target_overlapping_an_open_case_is_refused(module_app, people, existing, asked):
     make_case(module_app, people.customer, target=existing)

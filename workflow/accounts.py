@@ -21,6 +21,7 @@ from .audit import Actor, Tag
 from .config import setting
 from .deadlines import UFS
 from .errors import Conflict, InvalidInput
+from .text import clean_text
 
 
 @lru_cache(maxsize=4)
@@ -85,7 +86,7 @@ def create_user(*, email: str, password: str, role: Role, name: str, actor: Acto
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise InvalidInput(_l("Informe um e-mail válido."), field="email")
     check_password_rules(password)
-    name = (name or "").strip()
+    name = clean_text(name, field="name")
     if not name:
         raise InvalidInput(_l("Informe o nome."), field="name")
     if role is Role.CUSTOMER:
@@ -94,7 +95,7 @@ def create_user(*, email: str, password: str, role: Role, name: str, actor: Acto
     if db.session.scalar(select(func.count()).where(User.email == email)):
         raise Conflict(_l("Já existe uma conta com este e-mail."), field="email")
     user = User(email=email, password_hash=hash_password(password), role=role, name=name[:200],
-                uf=uf, cpf_cnpj=cpf_cnpj, phone=(phone or "").strip() or None,
+                uf=uf, cpf_cnpj=cpf_cnpj, phone=clean_text(phone, field="phone") or None,
                 subscriber_id=(subscriber_id or "").strip() or None)
     db.session.add(user)
     db.session.flush()

@@ -9,24 +9,15 @@ decision), so it is asked here too: a page never offers an appeal that would fai
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from models import Case, CaseStatus, utcnow
+from models import Case, utcnow
 
 from .audit import Actor
-from .config import setting
+from .deadlines import appeal_deadline
 from .engine import authorise
 from .errors import DomainError
 from .states import USER_ACTIONS, Action
-
-
-def appeal_deadline(case: Case) -> datetime | None:
-    """Until when this refusal may be appealed; None when it may not be appealed at all."""
-    if case.status is not CaseStatus.REJECTED or case.appealed_at is not None:
-        return None
-    if case.decided_at is None:
-        return None
-    return case.decided_at + timedelta(days=setting("APPEAL_WINDOW_DAYS"))
 
 
 def available_actions(case: Case, actor: Actor, now: datetime | None = None) -> list[Action]:

@@ -38,6 +38,7 @@ from .errors import Conflict, Forbidden, InvalidInput
 from .protocol import next_protocol
 from .states import Action
 from .targets import Target, parse_target
+from .text import clean_text
 
 JUSTIFICATION_MIN, JUSTIFICATION_MAX = 30, 4000
 MESSAGE_MAX = 4000
@@ -102,7 +103,7 @@ def validated_fields(request: Request) -> dict:
         category = Category(request.category)
     except ValueError:
         raise InvalidInput(_l("Escolha a finalidade do pedido."), field="category") from None
-    justification = (request.justification or "").strip()
+    justification = clean_text(request.justification, field="justification")
     if not JUSTIFICATION_MIN <= len(justification) <= JUSTIFICATION_MAX:
         raise InvalidInput(_l("A justificativa deve ter entre %(min)d e %(max)d caracteres "
                               "(tem %(n)d).", min=JUSTIFICATION_MIN, max=JUSTIFICATION_MAX,
@@ -148,7 +149,8 @@ def _refuse_overlap(target: Target, customer: User, *, other_than: Case | None =
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(func.pg_advisory_xact_lock(TARGETS_LOCK)))
-    query = select(Case).where(Case.status.in_(OPEN_STATUSES), Case.net_lo <= target.hi,
+    query = select(Case).where(Case.status.in_(OPEN_STATUSES),
+                               Case.net_lo.between(target.overlap_floor, target.hi),
                                Case.net_hi >= target.lo)
     if other_than is not None:
         query = query.where(Case.id != other_than.id)
@@ -163,7 +165,7 @@ def _refuse_overlap(target: Target, customer: User, *, other_than: Case | None =
 
 
 def _message(text: str | None, *, required: bool) -> str | None:
-    text = (text or "").strip()
+    text = clean_text(text, field="message")
     if required and not text:
         raise InvalidInput(_l("Escreva a mensagem."), field="message")
     if len(text) > MESSAGE_MAX:
@@ -277,9 +279,8 @@ def appeal(case: Case, *, actor: Actor, message: str | None,
     engine.check_version(case, expected_version)
     if case.appealed_at is not None:
         raise Conflict(_l("Este pedido já teve um recurso; só é possível recorrer uma vez."))
-    window = timedelta(days=setting("APPEAL_WINDOW_DAYS"))
-    now = utcnow()
-    if case.decided_at is None or now > case.decided_at + window:
+    deadline, now = deadlines.appeal_deadline(case), utcnow()
+    if deadline is None or now > deadline:
         raise Conflict(_l("O prazo de %(days)d dias para recorrer terminou.",
                           days=setting("APPEAL_WINDOW_DAYS")))
     text = _message(message, required=True)

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from models import Case
+from models import Case, CaseStatus
+
+from .config import setting
 
 # Business days are counted on the state's own calendar and clock.
 UF_TIMEZONES = {
@@ -118,6 +120,15 @@ class ClockState:
     MET = "met"
     MISSED = "missed"
     STOPPED = "stopped"  # closed without a decision (cancelled)
+
+
+def appeal_deadline(case: Case) -> datetime | None:
+    """Until when this refusal may be appealed; None when it may not be appealed at all."""
+    if case.status is not CaseStatus.REJECTED or case.appealed_at is not None:
+        return None
+    if case.decided_at is None:
+        return None
+    return case.decided_at + timedelta(days=setting("APPEAL_WINDOW_DAYS"))
 
 
 def clocks(case: Case, now: datetime) -> list[dict]:

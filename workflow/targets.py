@@ -49,6 +49,14 @@ class Target:
         return _hex(self.network.broadcast_address)
 
     @property
+    def overlap_floor(self) -> str:
+        """The lowest first address an overlapping case can have: no case spans more
+        than the widest prefix allowed, so range queries stay bounded on the index."""
+        widest = MAX_IPV4_PREFIX if self.network.version == 4 else MIN_IPV6_PREFIX
+        span = 2 ** (self.network.max_prefixlen - widest)
+        return f"{max(0, int(self.lo, 16) - span + 1):032x}"
+
+    @property
     def addresses(self) -> int:
         return self.network.num_addresses
 

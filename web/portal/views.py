@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from models import Case, CaseStatus, Category, ReasonCode, Role, db, utcnow
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import access, availability, cases, timeline
+from workflow import access, availability, cases, deadlines, timeline
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN
 from workflow.errors import DomainError
 from workflow.states import Action
@@ -109,7 +109,7 @@ def case_list():
     query = access.visible_cases(current_user).order_by(Case.submitted_at.desc(),
                                                          Case.id.desc())
     return render_template("portal/cases.html", cases=db.session.scalars(query).all(),
-                           appeal_deadline=availability.appeal_deadline, now=utcnow())
+                           appeal_deadline=deadlines.appeal_deadline, now=utcnow())
 
 
 @bp.route("/cases/<protocol>", endpoint="case")
@@ -157,7 +157,7 @@ def _render_case(case: Case, failed: tuple[Action, ActionForm] | None = None):
                      if e.action == "case:info_requested" and e.body), None)
     return render_template(
         "portal/case.html", case=case, entries=entries, forms=forms, question=question,
-        reason=_reason_label(case), appeal_deadline=availability.appeal_deadline(case),
+        reason=_reason_label(case), appeal_deadline=deadlines.appeal_deadline(case),
     )
 
 
