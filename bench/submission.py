@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import upgrade
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from app import create_app
 from database import configure_engine
@@ -58,19 +58,24 @@ def baseline_client(url: str):
     bare.config["SQLALCHEMY_DATABASE_URI"] = url
     base_db = SQLAlchemy()
     base_db.init_app(bare)
+    rows = Table("bench_row", MetaData(), Column("id", Integer, primary_key=True),
+                 Column("body", Text))
     with bare.app_context():
         configure_engine(base_db.engine)  # the same SQLite locking recipe, for fairness
-        base_db.session.execute(text(
-            "CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY, body TEXT)"))
-        base_db.session.commit()
+        rows.metadata.create_all(base_db.engine)
 
     @bare.post("/insert")
     def insert():
-        base_db.session.execute(text("INSERT INTO bench_row (body) VALUES (:b)"), {"b": "x"})
+        base_db.session.execute(rows.insert().values(body="x"))
         base_db.session.commit()
         return "", 201
 
     return bare.test_client()
+
+
+def insert_once(client) -> None:
+    response = client.post("/insert")
+    assert response.status_code == 201, response.status_code
 
 
 def rate(action, seconds: float) -> float:
@@ -91,7 +96,7 @@ def run(url: str | None = None, rounds: int = 5, seconds: float = 2.0) -> dict:
         full, base = [], []
         for _ in range(rounds):
             full.append(rate(lambda: submit_once(client, headers), seconds))
-            base.append(rate(lambda: bare.post("/insert"), seconds))
+            base.append(rate(lambda: insert_once(bare), seconds))
     full_rate, base_rate = statistics.median(full), statistics.median(base)
     return {"full_stack_per_s": full_rate, "bare_insert_per_s": base_rate,
             "ratio": full_rate / base_rate}
