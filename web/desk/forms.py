@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from models import CaseStatus, Category
+from models import CaseStatus
+from web.labels import SHORT_CATEGORY_LABELS
 from workflow.cases import MESSAGE_MAX
 from workflow.deadlines import UFS
 from workflow.engine import STATUS_LABELS
@@ -23,11 +24,6 @@ OPEN_FOR_STAFF = (
     CaseStatus.APPEALED,
 )
 ALL = "all"
-CATEGORY_LABELS = {
-    Category.OWN_MAIL_SERVER: _l("Servidor de e-mail próprio"),
-    Category.SMTP_APPLICATION: _l("Aplicação ou equipamento que envia por SMTP"),
-    Category.OTHER: _l("Outra finalidade"),
-}
 
 
 class QueueFilterForm(FlaskForm):
@@ -47,7 +43,8 @@ class QueueFilterForm(FlaskForm):
                      choices=[SelectChoice("", _l("Todas"))] + [SelectChoice(uf) for uf in UFS])
     category = SelectField(_l("Finalidade"), default="",
                            choices=[SelectChoice("", _l("Todas"))]
-                           + [SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()])
+                           + [SelectChoice(c.value, label)
+                              for c, label in SHORT_CATEGORY_LABELS.items()])
     q = StringField(_l("Buscar (protocolo, alvo, nome ou e-mail do cliente)"),
                     validators=[Optional(), Length(max=200)])
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from models import Case, CaseStatus, Category, ReasonCode, User, db, utcnow
+from web import labels
 from workflow.cases import needs_second_approval
 from workflow.config import setting
 from workflow.states import Action
@@ -21,7 +21,6 @@ from workflow.timeline import Entry, timeline
 
 from . import privacy
 from .forms import (
-    CATEGORY_LABELS,
     ActionForm,
     ApproveForm,
     ClaimForm,
@@ -39,24 +38,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     Action.REVOKE.value: RevokeForm,
 }
 
-EVENT_LABELS = {
-    "case:submitted": _l("Pedido recebido"),
-    "case:claimed": _l("Caso assumido para análise"),
-    "case:info_requested": _l("Informações pedidas ao cliente"),
-    "case:replied": _l("Resposta do cliente"),
-    "case:approval_proposed": _l("Primeira aprovação (aguarda segunda aprovação)"),
-    "case:approved": _l("Pedido aprovado"),
-    "case:rejected": _l("Pedido indeferido"),
-    "case:appealed": _l("Recurso do cliente"),
-    "case:cancelled": _l("Pedido cancelado"),
-    "case:revoked": _l("Exceção revogada"),
-    "case:activated": _l("Exceção aplicada na rede"),
-    "case:expired": _l("Exceção expirada"),
-    "case:abandoned": _l("Encerrado por falta de resposta"),
-    "case:note_added": _l("Mensagem"),
-}
-AUTHORS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
-           "system": _l("Sistema")}
 
 
 def now() -> datetime:
@@ -94,20 +75,7 @@ def reason_choices(action: Action) -> list[SelectChoice]:
         select(ReasonCode).where(ReasonCode.action == action.value, ReasonCode.active)
         .order_by(ReasonCode.code)
     )
-    return [SelectChoice(r.code, _reason_text(r)) for r in reasons]
-
-
-def _reason_text(reason: ReasonCode) -> str:
-    return reason.label_en if str(get_locale()) == "en" else reason.label_pt
-
-
-def reason_label(case: Case) -> str | None:
-    """The label of the case's reason code (a rejection's or a revocation's)."""
-    if not case.reason_code:
-        return None
-    action = Action.REVOKE if case.status is CaseStatus.REVOKED else Action.REJECT
-    reason = db.session.get(ReasonCode, (action.value, case.reason_code))
-    return _reason_text(reason) if reason else case.reason_code
+    return [SelectChoice(r.code, labels.reason_text(r)) for r in reasons]
 
 
 def first_approver(case: Case) -> User | None:
@@ -126,7 +94,7 @@ def four_eyes(case: Case) -> dict:
 
 
 def category_label(category: Category) -> str:
-    return CATEGORY_LABELS.get(category, category.value)
+    return labels.SHORT_CATEGORY_LABELS.get(category, category.value)
 
 
 @dataclass(frozen=True)
@@ -168,7 +136,7 @@ class TimelineRow:
 def case_timeline(case: Case, *, staff: bool) -> list[TimelineRow]:
     """The timeline with labels: staff see internal notes; auditors the public story only."""
     return [
-        TimelineRow(entry, EVENT_LABELS.get(entry.action, entry.action),
-                    AUTHORS.get(entry.author, entry.author))
+        TimelineRow(entry, labels.STAFF_EVENT_LABELS.get(entry.action, entry.action),
+                    labels.STAFF_AUTHOR_LABELS.get(entry.author, entry.author))
         for entry in timeline(case, for_staff=staff)
     ]

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import CaseStatus, Role, db
+from web import labels
 from web.context import current_actor
 from web.forms import apply_domain_error
 from workflow import cases
@@ -147,7 +148,7 @@ def _case_page(case, *, bound: dict | None = None, notes: dict | None = None, st
         "desk/case.html", case=case, forms=forms, note_forms=note_forms,
         masked=_masked(), customer=pages.customer_facts(case.customer, masked=_masked()),
         timeline=pages.case_timeline(case, staff=staff),
-        reason=pages.reason_label(case), first_approver=pages.first_approver(case),
+        reason=labels.reason_label(case), first_approver=pages.first_approver(case),
         four_eyes=pages.four_eyes(case), max_validity=setting("MAX_VALIDITY_DAYS"),
     ), status
 

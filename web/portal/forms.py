@@ -24,10 +24,9 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from models import Category, SendingKind
+from web.labels import CATEGORY_LABELS, SENDING_KIND_LABELS
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN, MESSAGE_MAX, Request
 from workflow.states import Action
-
-from .labels import CATEGORY_LABELS, SENDING_KIND_LABELS
 
 
 class CountField(IntegerField):

@@ -12,12 +12,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_number, get_locale
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from models import Case, CaseStatus, Category, ReasonCode, Role, db, utcnow
+from models import Case, CaseStatus, Category, Role, db, utcnow
+from web import labels
 from web.context import current_actor
 from web.forms import apply_domain_error
 from workflow import access, availability, cases, deadlines, timeline
@@ -25,7 +26,6 @@ from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN
 from workflow.errors import DomainError
 from workflow.states import Action
 
-from . import labels
 from .forms import ActionForm, RequestForm
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -157,16 +157,8 @@ def _render_case(case: Case, failed: tuple[Action, ActionForm] | None = None):
                      if e.action == "case:info_requested" and e.body), None)
     return render_template(
         "portal/case.html", case=case, entries=entries, forms=forms, question=question,
-        reason=_reason_label(case), appeal_deadline=deadlines.appeal_deadline(case),
+        reason=(labels.reason_label(case)
+                if case.status in (CaseStatus.REJECTED, CaseStatus.REVOKED) else None),
+        appeal_deadline=deadlines.appeal_deadline(case),
     )
 
-
-def _reason_label(case: Case) -> str | None:
-    """The catalogue's plain words for why the case was refused or revoked."""
-    action = {CaseStatus.REJECTED: "reject", CaseStatus.REVOKED: "revoke"}.get(case.status)
-    if action is None or not case.reason_code:
-        return None
-    reason = db.session.get(ReasonCode, (action, case.reason_code))
-    if reason is None:
-        return case.reason_code
-    return reason.label_en if str(get_locale()) == "en" else reason.label_pt

@@ -1,0 +1,100 @@
+"""The words people read for the values of a case: categories, sending kinds, reasons,
+and the events of its timeline — for the customer and, more tersely, for the staff.
+
+One module, so that the portal, the desk and the API say the same thing.
+"""
+
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from models import Case, CaseStatus, Category, ReasonCode, SendingKind, db
+from workflow.audit import Tag
+
+CATEGORY_LABELS = {
+    Category.OWN_MAIL_SERVER: _l("Servidor de e-mail próprio em um endereço IP fixo"),
+    Category.SMTP_APPLICATION: _l("Aplicação ou equipamento que precisa enviar por SMTP "
+                                  "(porta 25) a um servidor de terceiros"),
+    Category.OTHER: _l("Outra necessidade"),
+}
+
+# The desk's queue and filters: the same categories in a few words.
+SHORT_CATEGORY_LABELS = {
+    Category.OWN_MAIL_SERVER: _l("Servidor de e-mail próprio"),
+    Category.SMTP_APPLICATION: _l("Aplicação ou equipamento que envia por SMTP"),
+    Category.OTHER: _l("Outra finalidade"),
+}
+
+SENDING_KIND_LABELS = {
+    SendingKind.TRANSACTIONAL: _l("Transacional (avisos, confirmações, alertas)"),
+    SendingKind.BULK: _l("Em massa (boletins, campanhas)"),
+}
+
+# What each event of the audit trail means to the customer who reads the timeline.
+EVENT_LABELS = {
+    Tag.CASE_SUBMITTED: _l("Pedido registrado"),
+    Tag.CASE_CLAIMED: _l("Pedido em análise pela equipe"),
+    Tag.CASE_INFO_REQUESTED: _l("A equipe pediu mais informações"),
+    Tag.CASE_REPLIED: _l("Resposta enviada"),
+    Tag.CASE_APPROVAL_PROPOSED: _l("Aprovação enviada para confirmação de um supervisor"),
+    Tag.CASE_APPROVED: _l("Exceção aprovada"),
+    Tag.CASE_REJECTED: _l("Pedido indeferido"),
+    Tag.CASE_APPEALED: _l("Recurso apresentado"),
+    Tag.CASE_CANCELLED: _l("Pedido cancelado"),
+    Tag.CASE_REVOKED: _l("Exceção revogada"),
+    Tag.CASE_ACTIVATED: _l("Exceção aplicada na rede"),
+    Tag.CASE_EXPIRED: _l("Exceção expirada"),
+    Tag.CASE_ABANDONED: _l("Pedido encerrado por falta de resposta"),
+    Tag.CASE_NOTE_ADDED: _l("Mensagem da equipe"),
+}
+
+# timeline.Entry.author, as the customer sees it (staff names are never shown).
+AUTHOR_LABELS = {
+    "customer": _l("Você"),
+    "staff": _l("Equipe do provedor"),
+    "system": _l("Sistema"),
+}
+
+
+def event_label(action: str) -> str:
+    """The customer's wording for an audit tag; unknown tags are shown as they are."""
+    try:
+        return str(EVENT_LABELS[Tag(action)])
+    except (KeyError, ValueError):
+        return action
+
+
+# The staff's wording of the same events, and of their authors (names are shown apart).
+STAFF_EVENT_LABELS = {
+    Tag.CASE_SUBMITTED: _l("Pedido recebido"),
+    Tag.CASE_CLAIMED: _l("Caso assumido para análise"),
+    Tag.CASE_INFO_REQUESTED: _l("Informações pedidas ao cliente"),
+    Tag.CASE_REPLIED: _l("Resposta do cliente"),
+    Tag.CASE_APPROVAL_PROPOSED: _l("Primeira aprovação (aguarda segunda aprovação)"),
+    Tag.CASE_APPROVED: _l("Pedido aprovado"),
+    Tag.CASE_REJECTED: _l("Pedido indeferido"),
+    Tag.CASE_APPEALED: _l("Recurso do cliente"),
+    Tag.CASE_CANCELLED: _l("Pedido cancelado"),
+    Tag.CASE_REVOKED: _l("Exceção revogada"),
+    Tag.CASE_ACTIVATED: _l("Exceção aplicada na rede"),
+    Tag.CASE_EXPIRED: _l("Exceção expirada"),
+    Tag.CASE_ABANDONED: _l("Encerrado por falta de resposta"),
+    Tag.CASE_NOTE_ADDED: _l("Mensagem"),
+}
+STAFF_AUTHOR_LABELS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
+                       "system": _l("Sistema")}
+
+
+def reason_text(reason: ReasonCode) -> str:
+    """A catalogue reason in the reader's language."""
+    return reason.label_en if str(get_locale()) == "en" else reason.label_pt
+
+
+def reason_label(case: Case) -> str | None:
+    """The plain words for the case's reason code (its refusal's, or its revocation's)."""
+    if not case.reason_code:
+        return None
+    action = "revoke" if case.status is CaseStatus.REVOKED else "reject"
+    reason = db.session.get(ReasonCode, (action, case.reason_code))
+    return reason_text(reason) if reason else case.reason_code
