@@ -15,6 +15,7 @@ import re
 import jsonschema_rs
 from flask import current_app, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workflow.errors import InvalidInput
 
@@ -22,9 +23,9 @@ from .openapi import document
 from .problems import ProblemError
 
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
-_TYPE_NAMES = {"string": "texto", "integer": "número inteiro", "number": "número",
-               "object": "objeto", "array": "lista", "boolean": "verdadeiro ou falso",
-               "null": "null"}
+_TYPE_NAMES = {"string": _l("texto"), "integer": _l("número inteiro"), "number": _l("número"),
+               "object": _l("objeto"), "array": _l("lista"),
+               "boolean": _l("verdadeiro ou falso"), "null": "null"}
 
 
 def _validators() -> dict:
@@ -139,7 +140,7 @@ def _message(kind) -> str:
     kinds = jsonschema_rs.ValidationErrorKind
     if isinstance(kind, kinds.Type):
         types = kind.types if isinstance(kind.types, list) else [kind.types]
-        names = ", ".join(_TYPE_NAMES.get(str(t), str(t)) for t in types)
+        names = ", ".join(str(_TYPE_NAMES.get(str(t), t)) for t in types)
         return _("Tipo errado: esperado %(types)s.", types=names)
     if isinstance(kind, kinds.Enum):
         options = ", ".join(str(o) for o in kind.options)

@@ -47,6 +47,14 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
+def _fresh_session() -> None:
+    """A new session at sign-in and sign-out, keeping only the language the visitor chose."""
+    locale = session.get("locale")
+    session.clear()
+    if locale in LOCALES:
+        session["locale"] = locale
+
+
 @bp.route("/")
 def index():
     home = _home_for(current_user) if current_user.is_authenticated else None
@@ -61,7 +69,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data, source_ip=source_ip())
         db.session.commit()  # the attempt is audited either way
         if user is not None:
-            session.clear()
+            _fresh_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user)
                             or url_for("auth.index"))
@@ -77,7 +85,7 @@ def logout():
                      object_id=str(current_user.id))
         db.session.commit()
         logout_user()
-        session.clear()
+        _fresh_session()
         flash(_("Você saiu."), "info")
     return redirect(url_for("auth.index"))
 
