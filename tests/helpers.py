@@ -36,7 +36,7 @@ class Browser:
         return response
 
     def logout(self):
-        return self.submit("/logout", page="/")
+        return self.submit("/logout", page="/login")
 
     def text(self, url: str) -> str:
         return self.client.get(url).get_data(as_text=True)

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from models import Role, User, db
+from models import AuditEvent, Role, User, db
 from tests.factories import PASSWORD, make_user
 from tests.helpers import Browser
 
@@ -125,3 +125,13 @@ def test_each_role_lands_on_its_home_page(app, browser, role, home):
     person = make_user(app, role)
     response = browser.login(person.email)
     assert response.request.path == home
+
+
+def test_signing_out_ends_the_session_and_is_audited(app, browser):
+    customer = make_user(app)
+    browser.login(customer.email)
+    assert "Você saiu." in browser.logout().get_data(as_text=True)
+    assert browser.get("/portal/").status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions[-2:] == ["user:logged_in", "user:logged_out"]

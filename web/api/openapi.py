@@ -46,24 +46,24 @@ def _case_create() -> dict:
         "required": ["target", "category", "justification", "mail_hostname", "subscriber_id"],
         "properties": {
             "target": {**TEXT, "minLength": 1, "maxLength": 64,
-                       "description": "IPv4 (até /29) ou IPv6 (/64 a /128) da rede do "
-                                      "provedor; 203.0.113.7 vira 203.0.113.7/32."},
+                       "description": "IPv4 (up to /29) or IPv6 (/64 to /128) inside the "
+                                      "ISP's prefixes; 203.0.113.7 becomes 203.0.113.7/32."},
             "category": {**TEXT, "enum": [c.value for c in Category]},
             "justification": {**TEXT, "minLength": JUSTIFICATION_MIN,
                               "maxLength": JUSTIFICATION_MAX},
             "mail_hostname": {**TEXT, "minLength": 1, "maxLength": 253,
-                              "description": "Nome completo (FQDN) do servidor de e-mail."},
+                              "description": "Fully qualified host name of the mail server."},
             "subscriber_id": {**TEXT, "minLength": 1, "maxLength": 64,
-                              "description": "Letras, números, “.”, “-”, “/” ou “_”."},
+                              "description": "Letters, digits, \".\", \"-\", \"/\" or \"_\"."},
             "sending_profile": _ref("SendingProfile"),
             "accepted_terms_version": {
                 **TEXT, "minLength": 1, "maxLength": 32,
-                "description": "Versão dos termos aceita; ausente: a vigente, aceita pelo "
-                               "dono do token."},
+                "description": "Terms version accepted; absent: the current one, "
+                               "accepted by the token's owner."},
             "customer_email": {
                 **TEXT, "minLength": 1, "maxLength": 254,
-                "description": "Obrigatório para a equipe (pedido em nome de um cliente); "
-                               "um cliente pede só em nome próprio."},
+                "description": "Required for staff (filing on a customer's behalf); "
+                               "a customer files only for themselves."},
         },
     }
 
@@ -89,7 +89,7 @@ def _request_schemas(app: Flask) -> dict:
                 "valid_days": {"type": "integer", "minimum": 1,
                                "maximum": app.config["MAX_VALIDITY_DAYS"]},
                 "version": {"type": "integer", "minimum": 1, "maximum": VERSION_MAX,
-                            "description": "Versão do caso que o cliente viu; outra dá 409."},
+                            "description": "The case version the client saw; another gives 409."},
             },
         },
     }
@@ -113,7 +113,7 @@ def _case() -> dict:
             "sending_profile": {
                 "type": ["object", "null"], "additionalProperties": False,
                 "required": ["messages_per_day", "kind"],
-                "description": "null quando não informado; o portal aceita um só dos dois.",
+                "description": "null when not stated; either field may be given alone.",
                 "properties": {"messages_per_day": {"type": ["integer", "null"]},
                                "kind": {"enum": [*(k.value for k in SendingKind), None]}}},
             "terms_version": text, "submitted_at": MOMENT, "answer_due_at": MOMENT,
@@ -121,7 +121,7 @@ def _case() -> dict:
             "valid_from": _nullable(MOMENT), "valid_until": _nullable(MOMENT),
             "reason_code": _nullable(text), "version": {"type": "integer"},
             "assignee": {"type": ["integer", "null"],
-                         "description": "Id do analista responsável."},
+                         "description": "Id of the assigned analyst."},
             "links": _ref("CaseLinks"),
         },
     }
@@ -134,7 +134,7 @@ def _response_schemas() -> dict:
             "type": "object", "required": ["type", "title", "status", "detail"],
             "properties": {"type": text, "title": text, "status": {"type": "integer"},
                            "detail": text,
-                           "field": {**text, "description": "O campo recusado (422)."}},
+                           "field": {**text, "description": "The refused field (422)."}},
         },
         "CaseLinks": {
             "type": "object", "required": ["self", "actions"], "additionalProperties": False,
@@ -142,7 +142,7 @@ def _response_schemas() -> dict:
                 "self": text,
                 "actions": {"type": "object", "additionalProperties": text,
                             "propertyNames": {"enum": [a.value for a in USER_ACTIONS]},
-                            "description": "Ações que o dono do token pode tomar agora."},
+                            "description": "Actions the token's owner may take now."},
             },
         },
         "Case": _case(),
@@ -156,13 +156,13 @@ def _response_schemas() -> dict:
 
 
 MESSAGES = {
-    400: "JSON malformado, corpo que não é objeto ou Content-Type que não é JSON.",
-    401: "Token ausente ou inválido.",
-    403: "O perfil do dono do token não permite a operação.",
-    404: "Caso inexistente ou fora do seu alcance, ou ação desconhecida.",
-    409: "Transição não permitida no status atual, versão desatualizada ou alvo repetido.",
-    413: "Corpo maior que API_MAX_BODY_BYTES.",
-    422: "Campo inválido; `field` o nomeia.",
+    400: "Malformed JSON, a body that is not an object, or a Content-Type other than JSON.",
+    401: "Missing or invalid token.",
+    403: "The token owner's role may not do this.",
+    404: "No such case within your reach, or an unknown action.",
+    409: "Transition not allowed from the current status, stale version, or duplicate target.",
+    413: "Body larger than API_MAX_BODY_BYTES.",
+    422: "Invalid field; `field` names it.",
 }
 
 
@@ -193,7 +193,7 @@ def _json(schema_name: str, description: str, **extra) -> dict:
 def _parameters() -> dict:
     return {
         "protocol": {"name": "protocol", "in": "path", "required": True,
-                     "description": "13 dígitos; um protocolo malformado dá 404.",
+                     "description": "13 digits; a malformed protocol gives 404.",
                      "schema": {"type": "string", "pattern": PROTOCOL_PATTERN}},
         "action": {"name": "action", "in": "path", "required": True,
                    "schema": {"type": "string", "enum": [a.value for a in USER_ACTIONS]}},
@@ -206,9 +206,9 @@ def _list_query() -> list[dict]:
         {"name": "status", "in": "query", "style": "form", "explode": True,
          "schema": {"type": "array", "items": statuses, "maxItems": len(CaseStatus)}},
         {"name": "uf", "in": "query", "schema": {"type": "string", "enum": list(UFS)}},
-        {"name": "q", "in": "query", "description": "Protocolo, alvo, nome ou e-mail.",
+        {"name": "q", "in": "query", "description": "Protocol, target, customer name or e-mail.",
          "schema": {**TEXT, "maxLength": 200}},
-        {"name": "cursor", "in": "query", "description": "O next_cursor da página anterior.",
+        {"name": "cursor", "in": "query", "description": "The previous page's next_cursor.",
          "schema": {**TEXT, "minLength": 1, "maxLength": 200}},
         {"name": "limit", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
@@ -216,36 +216,36 @@ def _list_query() -> list[dict]:
 
 
 def _paths() -> dict:
-    case_ok = _json("Case", "O caso.")
-    created = _json("Case", "Caso registrado; Location aponta para ele.",
+    case_ok = _json("Case", "The case.")
+    created = _json("Case", "Case filed; Location points at it.",
                     headers={"Location": {"required": True, "schema": {"type": "string"}}})
     return {
         "/api/v1/openapi.json": {"get": {
-            "operationId": "getOpenapi", "summary": "Este documento.", "security": [],
-            "responses": {"200": {"description": "O documento OpenAPI.", "content": {
+            "operationId": "getOpenapi", "summary": "This document.", "security": [],
+            "responses": {"200": {"description": "The OpenAPI document.", "content": {
                 "application/json": {"schema": {"type": "object"}}}}}}},
         "/api/v1/cases": {
             "post": {
-                "operationId": "createCase", "summary": "Registra um pedido de exceção.",
+                "operationId": "createCase", "summary": "File an exception request.",
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": _ref("CaseCreate")}}},
                 "responses": _responses({"201": created}, 400, 401, 403, 409, 413, 422)},
             "get": {
-                "operationId": "listCases", "summary": "Casos visíveis, prazo mais próximo "
-                                                       "primeiro, paginados por cursor.",
+                "operationId": "listCases", "summary": "Visible cases, nearest deadline "
+                                                       "first, cursor-paginated.",
                 "parameters": _list_query(),
-                "responses": _responses({"200": _json("CaseList", "Uma página.")}, 401, 422)},
+                "responses": _responses({"200": _json("CaseList", "One page.")}, 401, 422)},
         },
         "/api/v1/cases/{protocol}": {
             "parameters": [{"$ref": "#/components/parameters/protocol"}],
-            "get": {"operationId": "getCase", "summary": "Um caso.",
+            "get": {"operationId": "getCase", "summary": "One case.",
                     "responses": _responses({"200": case_ok}, 401, 404)},
         },
         "/api/v1/cases/{protocol}/actions/{action}": {
             "parameters": [{"$ref": "#/components/parameters/protocol"},
                            {"$ref": "#/components/parameters/action"}],
             "post": {
-                "operationId": "performAction", "summary": "Toma uma ação sobre o caso.",
+                "operationId": "performAction", "summary": "Take an action on the case.",
                 "requestBody": {"required": False, "content": {
                     "application/json": {"schema": _ref("ActionRequest")}}},
                 "responses": _responses({"200": case_ok}, 400, 401, 403, 404, 409, 413, 422)},
@@ -257,8 +257,9 @@ def build_document(app: Flask) -> dict:
     """The whole OpenAPI 3.1 document for ``app``'s settings."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Porta 25 — API de exceções", "version": API_VERSION,
-                 "description": "Erros em application/problem+json (RFC 9457)."},
+        "info": {"title": "porta25 — port 25 exception API", "version": API_VERSION,
+                 "description": ("Errors are application/problem+json (RFC 9457); "
+                                 "details in pt-BR, or English with Accept-Language: en.")},
         "security": [{"bearer": []}],
         "paths": _paths(),
         "components": {
