@@ -13,6 +13,15 @@ from .case import (
     ReasonCode,
     SendingKind,
 )
+from .enforcement import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EventType,
+    OutboxEvent,
+    StreamCounter,
+    WebhookEndpoint,
+)
 from .user import STAFF_ROLES, ApiToken, Role, User
 
 __all__ = [
@@ -23,6 +32,13 @@ __all__ = [
     "AuditHead",
     "Base",
     "Case",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "EventType",
+    "OutboxEvent",
+    "StreamCounter",
+    "WebhookEndpoint",
     "CaseStatus",
     "Category",
     "Message",

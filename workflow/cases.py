@@ -332,6 +332,13 @@ def add_note(case: Case, *, actor: Actor, message: str | None, public: bool = Fa
     return case
 
 
+def activate(case: Case, *, actor: Actor) -> Case:
+    """Every enforcement endpoint acknowledged the approval (run by the worker)."""
+    t = engine.authorise(case, Action.ACTIVATE, actor)
+    engine.apply(case, t, actor, tag=Tag.CASE_ACTIVATED)
+    return case
+
+
 def expire(case: Case, *, actor: Actor) -> Case:
     """The validity ended (run by the worker)."""
     t = engine.authorise(case, Action.EXPIRE, actor)

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import Case, CaseStatus, Message, MessageKind, Role, db
 
-from . import audit
+from . import audit, outbox
 from .audit import Actor, Tag
 from .errors import Conflict, Forbidden
 from .states import TRANSITIONS, Action, Guard, Transition, transitions_for
@@ -118,6 +118,9 @@ def apply(
     flush_case()
     if note is not None:
         details["message_id"] = note.id
+    event_type = outbox.EVENT_FOR_STATUS.get(case.status)
+    if event_type is not None and case.status is not source:
+        details["sequence"] = outbox.emit(case, event_type).sequence
     return audit.record(tag, actor, object_type="case", object_id=case.protocol,
                         uf=case.uf, details=details)
 
