@@ -44,6 +44,12 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "DISPLAY_TIMEZONE": ("America/Sao_Paulo", str),
     "DEFAULT_LOCALE": ("pt_BR", str),
     "PAGE_SIZE": ("25", int),
+    # The worker closes a case left awaiting the customer this many days (DESIGN §3).
+    "ABANDON_AFTER_DAYS": ("30", int),
+    # The customer is reminded once, this many days before the exception's validity ends.
+    "EXPIRY_REMINDER_DAYS": ("30", int),
+    # A worker holds an endpoint this long without renewing; then another may take it over.
+    "WORKER_LEASE_SECONDS": ("60", int),
 }
 
 
