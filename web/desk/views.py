@@ -19,6 +19,7 @@ from workflow import cases
 from workflow.access import case_for
 from workflow.availability import available_actions
 from workflow.config import setting
+from workflow.enforcement_status import status_for_case
 from workflow.errors import DomainError, InvalidInput
 from workflow.queue import queue as work_queue
 from workflow.states import Action
@@ -150,6 +151,7 @@ def _case_page(case, *, bound: dict | None = None, notes: dict | None = None, st
         timeline=pages.case_timeline(case, staff=staff),
         reason=labels.reason_label(case), first_approver=pages.first_approver(case),
         four_eyes=pages.four_eyes(case), max_validity=setting("MAX_VALIDITY_DAYS"),
+        enforcement=status_for_case(case) if staff else None,
     ), status
 
 
