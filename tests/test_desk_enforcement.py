@@ -254,6 +254,17 @@ def test_the_home_page_shows_health_and_a_dead_delivery_is_replayed(app, people,
         assert sum("replay" in tag for tag in tags) == 1
 
 
+def test_a_replay_waiting_at_the_head_is_work_to_do(app, people, supervisor):
+    endpoint_id, _secret = endpoint_with_secret(supervisor)
+    delivery_id = dead_delivery(app, endpoint_id, sequence_of(app, approved_case(app, people)))
+    assert "nada a enviar" in supervisor.text(HOME)  # at the head; the dead one is done
+
+    page = supervisor.submit(f"/desk/enforcement/deliveries/{delivery_id}/replay",
+                             page=HOME).get_data(as_text=True)
+
+    assert "nada a enviar" not in page and "agora" in page
+
+
 def test_an_unknown_event_is_404(supervisor):
     assert supervisor.get("/desk/enforcement/events/999").status_code == 404
 

@@ -38,6 +38,7 @@ class EndpointHealth:
     endpoint: WebhookEndpoint
     lag: int  # events of the stream after the endpoint's position
     dead: int  # dead deliveries of this endpoint
+    pending: int  # deliveries being tried: the head in retry, or replays waiting
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,14 @@ def stream_head() -> int:
 def endpoints_health() -> list[EndpointHealth]:
     """Every endpoint, oldest first, with its lag behind the stream and its dead count."""
     head = stream_head()
-    dead = dict(db.session.execute(
-        select(Delivery.endpoint_id, func.count()).where(Delivery.status == DeliveryStatus.DEAD)
-        .group_by(Delivery.endpoint_id)).tuples().all())
+    counts = {(endpoint_id, status): n for endpoint_id, status, n in db.session.execute(
+        select(Delivery.endpoint_id, Delivery.status, func.count())
+        .where(Delivery.status.in_([DeliveryStatus.DEAD, DeliveryStatus.PENDING]))
+        .group_by(Delivery.endpoint_id, Delivery.status))}
     endpoints = db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))
-    return [EndpointHealth(e, max(head - e.position, 0), dead.get(e.id, 0)) for e in endpoints]
+    return [EndpointHealth(e, max(head - e.position, 0),
+                           counts.get((e.id, DeliveryStatus.DEAD), 0),
+                           counts.get((e.id, DeliveryStatus.PENDING), 0)) for e in endpoints]
 
 
 def nothing_enforces_activations() -> bool:
