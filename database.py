@@ -4,6 +4,9 @@ SQLite (pysqlite) gets SQLAlchemy's documented recipe: the driver's own
 transaction handling is turned off and every transaction begins with
 ``BEGIN IMMEDIATE``, so writers queue on the database lock instead of failing
 with "database is locked" halfway through; WAL lets readers go on meanwhile.
+A connection with the execution option ``read_only_snapshot`` begins with a
+deferred ``BEGIN`` instead: a long read (the allow-list export) then holds a WAL
+snapshot without blocking any writer.
 """
 
 from __future__ import annotations
@@ -30,4 +33,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("read_only_snapshot"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

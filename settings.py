@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,25 @@ HERE = Path(__file__).resolve().parent
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_NFT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_NFT_FAMILIES = ("inet", "ip", "ip6", "bridge", "netdev")
+
+
+def _nft_name(value: str) -> str:
+    """A plain nftables identifier: it is written into scripts that run as root."""
+    if not _NFT_NAME.fullmatch(value.strip()):
+        raise ValueError(f"not an nftables name: {value!r}")
+    return value.strip()
+
+
+def _nft_table(value: str) -> str:
+    """``FAMILY NAME`` of an nftables table, e.g. ``inet porta25``."""
+    words = value.split()
+    if len(words) != 2 or words[0] not in _NFT_FAMILIES:
+        raise ValueError(f"not an nftables table (family name): {value!r}")
+    return f"{words[0]} {_nft_name(words[1])}"
 
 
 def _prefixes(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -44,6 +64,12 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "DISPLAY_TIMEZONE": ("America/Sao_Paulo", str),
     "DEFAULT_LOCALE": ("pt_BR", str),
     "PAGE_SIZE": ("25", int),
+    # The enforcement stream's events are kept this long for GET /enforcement/changes.
+    "STREAM_RETENTION_DAYS": ("30", int),
+    # Names in the allow-list's nftables script (?format=nft): table and its two sets.
+    "ENFORCEMENT_NFT_TABLE": ("inet porta25", _nft_table),
+    "ENFORCEMENT_NFT_SET4": ("allow4", _nft_name),
+    "ENFORCEMENT_NFT_SET6": ("allow6", _nft_name),
     # The worker closes a case left awaiting the customer this many days (DESIGN §3).
     "ABANDON_AFTER_DAYS": ("30", int),
     # The customer is reminded once, this many days before the exception's validity ends.

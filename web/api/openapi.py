@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from models import CaseStatus, Category, SendingKind
+from models import CaseStatus, Category, EventType, SendingKind
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN, MESSAGE_MAX, MESSAGES_PER_DAY_MAX
+from workflow.changes import MAX_LIMIT as CHANGES_MAX
 from workflow.deadlines import UFS
 from workflow.states import USER_ACTIONS
 
@@ -162,6 +163,7 @@ MESSAGES = {
     404: "No such case within your reach, or an unknown action.",
     409: "Transition not allowed from the current status, stale version, or duplicate target.",
     413: "Body larger than API_MAX_BODY_BYTES.",
+    410: "The events after `after` are no longer kept: resync from the allow-list.",
     422: "Invalid field; `field` names it.",
 }
 
@@ -215,6 +217,83 @@ def _list_query() -> list[dict]:
     ]
 
 
+SEQUENCE_MAX = 2**62
+
+
+def _enforcement_schemas() -> dict:
+    """The allow-list and the change feed (DESIGN §5)."""
+    text, sequence = {"type": "string"}, {"type": "integer", "minimum": 0}
+    return {
+        "AllowList": {
+            "type": "object", "required": ["sequence", "entries"], "additionalProperties": False,
+            "properties": {
+                "sequence": {**sequence, "description": "The stream sequence this list "
+                                                        "reflects; also the ETag."},
+                "entries": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["target", "protocol", "subscriber_id", "valid_until"],
+                    "properties": {"target": text, "protocol": {**text,
+                                                                "pattern": PROTOCOL_PATTERN},
+                                   "subscriber_id": text, "valid_until": MOMENT}}}}},
+        "StreamEvent": {
+            "type": "object", "required": ["type", "timestamp", "data"],
+            "description": "Exactly the body of the webhook carrying this event.",
+            "properties": {
+                "type": {"enum": [t.value for t in EventType]},
+                "timestamp": MOMENT,
+                "data": {"type": "object", "required": ["protocol", "target", "subscriber_id",
+                                                        "valid_from", "valid_until", "sequence"],
+                         "properties": {"protocol": text, "target": text, "subscriber_id": text,
+                                        "valid_from": _nullable(MOMENT),
+                                        "valid_until": _nullable(MOMENT),
+                                        "sequence": sequence}}}},
+        "ChangeFeed": {
+            "type": "object", "required": ["events", "next_after", "sequence"],
+            "additionalProperties": False,
+            "properties": {
+                "events": {"type": "array", "items": _ref("StreamEvent")},
+                "next_after": {**sequence, "description": "Pass as `after` next time."},
+                "sequence": {**sequence, "description": "The stream's head."}}},
+    }
+
+
+def _enforcement_paths() -> dict:
+    etag = {"ETag": {"required": True, "description": "The sequence, quoted.",
+                     "schema": {"type": "string"}}}
+    staff = ("Staff tokens only (operator, supervisor); an enforcement system uses a "
+             "token of a dedicated operator account.")
+    return {
+        "/api/v1/enforcement/allowlist": {"get": {
+            "operationId": "getAllowlist",
+            "summary": "Every target allowed now, from one consistent snapshot, streamed.",
+            "description": staff + " `format=text`: one prefix a line. `format=nft`: an "
+                           "nftables script replacing the sets atomically (`nft -f`). "
+                           "Send the ETag you hold as If-None-Match: unchanged gives 304.",
+            # If-None-Match is described, not declared: schemathesis then takes a
+            # request with generated headers for one with generated credentials.
+            "parameters": [
+                {"name": "format", "in": "query",
+                 "schema": {"type": "string", "enum": ["json", "text", "nft"]}}],
+            "responses": _responses({
+                "200": {"description": "The allow-list.", "headers": etag, "content": {
+                    "application/json": {"schema": _ref("AllowList")},
+                    "text/plain": {"schema": {"type": "string"}}}},
+                "304": {"description": "Unchanged since If-None-Match.", "headers": etag}},
+                401, 403, 422)}},
+        "/api/v1/enforcement/changes": {"get": {
+            "operationId": "getChanges",
+            "summary": "The stream's events after a sequence, as the webhooks carry them.",
+            "description": staff,
+            "parameters": [
+                {"name": "after", "in": "query", "description": "Last sequence applied (0).",
+                 "schema": {"type": "integer", "minimum": 0, "maximum": SEQUENCE_MAX}},
+                {"name": "limit", "in": "query", "description": "At most this many (100).",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": CHANGES_MAX}}],
+            "responses": _responses({"200": _json("ChangeFeed", "Events in sequence order.")},
+                                    401, 403, 410, 422)}},
+    }
+
+
 def _paths() -> dict:
     case_ok = _json("Case", "The case.")
     created = _json("Case", "Case filed; Location points at it.",
@@ -250,6 +329,7 @@ def _paths() -> dict:
                     "application/json": {"schema": _ref("ActionRequest")}}},
                 "responses": _responses({"200": case_ok}, 400, 401, 403, 404, 409, 413, 422)},
         },
+        **_enforcement_paths(),
     }
 
 
@@ -265,7 +345,8 @@ def build_document(app: Flask) -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "flask tokens create"}},
-            "schemas": {**_request_schemas(app), **_response_schemas()},
+            "schemas": {**_request_schemas(app), **_response_schemas(),
+                        **_enforcement_schemas()},
             "parameters": _parameters(),
             "responses": _problem_responses(),
         },
