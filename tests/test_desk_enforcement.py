@@ -305,3 +305,20 @@ def test_cases_not_yet_approved_have_no_enforcement_section(app, people):
 
     assert "Aplicação na rede" not in signed_in(app, people["operator"]).text(case_url(protocol))
 
+
+
+def test_the_enforcement_pages_in_english(app, people, supervisor):
+    from tests.test_i18n import _catalogue, assert_english, in_english
+
+    portuguese_only = {e.id for e in _catalogue() if isinstance(e.id, str) and e.string
+                       and e.string != e.id}
+    endpoint_id, _secret = endpoint_with_secret(supervisor)
+    sequence = sequence_of(app, approved_case(app, people))
+    dead_delivery(app, endpoint_id, sequence)
+
+    home = in_english(supervisor, HOME).get_data(as_text=True)
+    log = supervisor.text(f"/desk/enforcement/events/{sequence}")
+
+    assert_english(home, portuguese_only, "<h1>Network enforcement</h1>", "Dead deliveries",
+                   "Failures in a row", "Rotate the secret", "Replay")
+    assert_english(log, portuguese_only, "Body sent", "HTTP status", "37 ms", "dead")
