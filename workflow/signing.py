@@ -39,9 +39,14 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 def headers(endpoint: WebhookEndpoint, event_id: str, body: str, now: datetime) -> dict:
     """The headers of one attempt: id, timestamp and one signature per secret in force."""
+    return headers_for(signing_secrets(endpoint, now), event_id, body, now)
+
+
+def headers_for(secrets: list[str] | tuple[str, ...], event_id: str, body: str,
+                now: datetime) -> dict:
+    """As ``headers``, from the secrets themselves (the worker holds no endpoint row)."""
     moment = utc(now)
-    signatures = " ".join(sign(s, event_id, moment, body)
-                          for s in signing_secrets(endpoint, moment))
+    signatures = " ".join(sign(s, event_id, moment, body) for s in secrets)
     return {"content-type": "application/json", "webhook-id": event_id,
             "webhook-timestamp": str(floor(moment.timestamp())),
             "webhook-signature": signatures}

@@ -75,7 +75,9 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t(Action.REVOKE, [S.APPROVED, S.ACTIVE], S.REVOKED, STAFF)
     + _t(Action.REVOKE, [S.APPROVED, S.ACTIVE], S.REVOKED, CUSTOMER, Guard.OWNER)
     + _t(Action.ACTIVATE, [S.APPROVED], S.ACTIVE, NOBODY, Guard.SYSTEM)
-    + _t(Action.EXPIRE, [S.ACTIVE], S.EXPIRED, NOBODY, Guard.SYSTEM)
+    # An approval no endpoint acknowledged ends at valid_until too: some receivers may
+    # have applied it, and the expiry event blocks the target there again.
+    + _t(Action.EXPIRE, [S.APPROVED, S.ACTIVE], S.EXPIRED, NOBODY, Guard.SYSTEM)
     + _t(Action.ABANDON, [S.AWAITING_CUSTOMER], S.CANCELLED, NOBODY, Guard.SYSTEM)
 )
 

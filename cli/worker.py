@@ -1,0 +1,161 @@
+"""`flask worker [--once]`: delivers the enforcement stream and runs timed transitions.
+
+Every step is a transaction of its own, committed here; the HTTP call happens
+between them, outside any transaction (DESIGN §5, field notes §12). ``clock``
+gives the time of each step: tests pass a clock of their own instead of waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from models import Case, db, utcnow
+from workflow import cases, delivery, timed
+from workflow.delivery import WORKER
+from workflow.endpoints import check_destination
+from workflow.errors import DomainError
+from workflow.sender import Result, Sender
+from workflow.signing import headers_for
+
+log = logging.getLogger("porta25.worker")
+Clock = Callable[[], datetime]
+IDLE_SLEEP = 1.0
+
+
+def worker_name() -> str:
+    """A lease owner that names this process (host, pid) uniquely."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease() -> int:
+    return current_app.config["WORKER_LEASE_SECONDS"]
+
+
+def _in_transaction(step, *args):
+    """Run one step and commit it; roll back and re-raise on any error."""
+    try:
+        value = step(*args)
+        db.session.commit()
+        return value
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def send(sender: Sender, item: delivery.Item, now: datetime) -> Result:
+    """Check the destination again (DNS changes) and POST the event's stored bytes."""
+    try:
+        dest = check_destination(item.url)
+    except DomainError as refused:
+        return Result(now, 0, None, f"destino recusado: {refused.message}"[:500])
+    headers = headers_for(item.secrets, item.event_id, item.body, now)
+    return sender.post(item.url, dest, headers, item.body.encode("utf-8"))
+
+
+def work_endpoint(endpoint_id: int, owner: str, sender: Sender, clock: Clock,
+                  stop: threading.Event | None = None) -> int:
+    """Deliver an endpoint's stream until it is done or waits; returns attempts made."""
+    attempts = 0
+    try:
+        while stop is None or not stop.is_set():
+            item = _in_transaction(delivery.next_item, endpoint_id, owner, clock(), _lease())
+            if item is None:
+                break
+            result = send(sender, item, clock())
+            attempts += 1
+            if _in_transaction(delivery.record, item, result, clock()) == "retry":
+                break
+    finally:
+        _in_transaction(delivery.release, endpoint_id, owner)
+    return attempts
+
+
+def deliver_due(owner: str, sender: Sender, clock: Clock,
+                stop: threading.Event | None = None) -> int:
+    """Claim and work endpoints until none has work due now; returns attempts made."""
+    attempts = 0
+    while stop is None or not stop.is_set():
+        endpoint_id = _in_transaction(delivery.claim, owner, clock(), _lease())
+        if endpoint_id is None:
+            break
+        attempts += work_endpoint(endpoint_id, owner, sender, clock, stop)
+    return attempts
+
+
+def _each_case(ids: list[int], verb, what: str) -> int:
+    done = 0
+    for case_id in ids:
+        try:
+            _in_transaction(lambda i: verb(db.session.get(Case, i), actor=WORKER), case_id)
+            done += 1
+        except Exception:  # one case's failure must not stop the others
+            log.exception("%s failed for case id %s", what, case_id)
+    return done
+
+
+def run_timed_transitions(now: datetime) -> int:
+    """Expire, remind and abandon what is due at ``now``, a case per transaction."""
+    due = _in_transaction(lambda: (timed.due_for_expiry(now), timed.due_for_reminder(now),
+                                   timed.due_for_abandonment(now)))
+    expiring, reminding, abandoning = due
+    return (_each_case(expiring, cases.expire, "expiry")
+            + _each_case(reminding, timed.remind_expiry, "expiry reminder")
+            + _each_case(abandoning, cases.abandon, "abandonment"))
+
+
+def run_once(clock: Clock = utcnow, owner: str | None = None,
+             sender: Sender | None = None, stop: threading.Event | None = None) -> int:
+    """One cycle: timed transitions, then every delivery due now; returns work done."""
+    owner = owner or worker_name()
+    own_sender = sender is None
+    sender = sender or Sender()
+    try:
+        done = run_timed_transitions(clock())
+        return done + deliver_due(owner, sender, clock, stop)
+    finally:
+        if own_sender:
+            sender.close()
+
+
+def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
+    """Cycle until ``stop`` is set, sleeping about a second when idle."""
+    owner, sender = worker_name(), Sender()
+    log.info("worker %s started", owner)
+    try:
+        while not stop.is_set():
+            try:
+                busy = run_once(clock, owner, sender, stop)
+            except Exception:  # a database outage: log, wait, try again
+                log.exception("worker cycle failed")
+                busy = 0
+            if not busy:
+                stop.wait(IDLE_SLEEP)
+    finally:
+        sender.close()
+        log.info("worker %s stopped", owner)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run until no work is due now, then exit.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Deliver webhooks and run timed transitions (expiry, reminders, abandonment)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if once:
+        run_once()
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_forever(stop)
