@@ -20,7 +20,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from models import Case, db, utcnow
+from models import Case, OutboxEvent, db, utcnow
 from workflow import cases, delivery, timed
 from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
@@ -104,12 +104,26 @@ def _each_case(ids: list[int], verb, what: str) -> int:
     return done
 
 
+def _activate(sequence: int) -> bool:
+    return delivery.activate_if_acknowledged(db.session.get(OutboxEvent, sequence))
+
+
 def run_timed_transitions(now: datetime) -> int:
-    """Expire, remind and abandon what is due at ``now``, a case per transaction."""
+    """Expire, remind and abandon what is due at ``now``, a case per transaction.
+
+    Also activates approvals whose last awaited endpoint was disabled meanwhile.
+    """
     due = _in_transaction(lambda: (timed.due_for_expiry(now), timed.due_for_reminder(now),
-                                   timed.due_for_abandonment(now)))
-    expiring, reminding, abandoning = due
-    return (_each_case(expiring, cases.expire, "expiry")
+                                   timed.due_for_abandonment(now),
+                                   delivery.partly_acknowledged()))
+    expiring, reminding, abandoning, acknowledged = due
+    activated = 0
+    for sequence in acknowledged:
+        try:
+            activated += bool(_in_transaction(_activate, sequence))
+        except Exception:
+            log.exception("activation check failed for sequence %s", sequence)
+    return (activated + _each_case(expiring, cases.expire, "expiry")
             + _each_case(reminding, timed.remind_expiry, "expiry reminder")
             + _each_case(abandoning, cases.abandon, "abandonment"))
 

@@ -244,3 +244,24 @@ def test_the_body_sent_is_the_stored_bytes(app, people, receiver):
         stored = db.session.scalars(select(OutboxEvent.body)).one()
     assert receiver.accepted()[0].body == stored.encode()
     assert json.loads(stored)["data"]["sequence"] == 1
+
+
+def test_disabling_the_last_awaited_endpoint_lets_the_case_become_active(app, people):
+    first, second = Receiver().start(), Receiver().start()
+    try:
+        add_endpoint(app, first)
+        two = add_endpoint(app, second)
+        second.script = [(500, {})]
+        protocol = case_in(app, "approved", people)
+        work(app)
+        assert status_of(app, protocol) == "approved"
+        with app.app_context():
+            from models import WebhookEndpoint
+            endpoint = db.session.get(WebhookEndpoint, two)
+            endpoints.set_active(endpoint, False, actor=Actor.system("tests"))
+            db.session.commit()
+        work(app)
+        assert status_of(app, protocol) == "active"
+    finally:
+        first.stop()
+        second.stop()

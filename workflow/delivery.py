@@ -262,3 +262,17 @@ def activate_if_acknowledged(event: OutboxEvent) -> bool:
     except DomainError:
         return False  # changed meanwhile (revoked): nothing to activate
     return True
+
+
+def partly_acknowledged() -> list[int]:
+    """Sequences of activations of still-approved cases that some endpoint acknowledged.
+
+    The worker re-checks them each cycle: an endpoint disabled since (by a supervisor)
+    may have been the last one they waited for.
+    """
+    delivered = exists().where(Delivery.sequence == OutboxEvent.sequence,
+                               Delivery.status == DeliveryStatus.DELIVERED)
+    return list(db.session.scalars(
+        select(OutboxEvent.sequence).join(Case, Case.id == OutboxEvent.case_id)
+        .where(OutboxEvent.type == EventType.ACTIVATED, Case.status == CaseStatus.APPROVED,
+               delivered).order_by(OutboxEvent.sequence)))
