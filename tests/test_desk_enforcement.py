@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
+from cli.worker import run_once
 from models import (
     AuditEvent,
     Case,
@@ -23,6 +24,7 @@ from models import (
 )
 from tests.desk_support import Cast, case_url, signed_in
 from tests.factories import act, make_case, unique_target
+from tests.webhook_support import Receiver
 from workflow import signing
 
 HOME = "/desk/enforcement/"
@@ -77,7 +79,10 @@ def sequence_of(app, protocol: str) -> int:
 
 
 def dead_delivery(app, endpoint_id: int, sequence: int) -> int:
-    """A delivery refused for good (a 422), made with the models: the worker is not in yet."""
+    """A delivery refused for good (a 422), written with the models to arrange a page.
+
+    The worker's own path to a dead delivery is shown at the end of this module.
+    """
     with app.app_context():
         now = utcnow()
         delivery = Delivery(endpoint_id=endpoint_id, sequence=sequence,
@@ -322,3 +327,45 @@ def test_the_enforcement_pages_in_english(app, people, supervisor):
     assert_english(home, portuguese_only, "<h1>Network enforcement</h1>", "Dead deliveries",
                    "Failures in a row", "Rotate the secret", "Replay")
     assert_english(log, portuguese_only, "Body sent", "HTTP status", "37 ms", "dead")
+
+
+# --- through the real worker and a real receiver -----------------------------------------
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+def work(app) -> int:
+    with app.app_context():
+        return run_once()
+
+
+def test_a_refused_event_goes_dead_on_the_pages_and_a_replay_delivers_it(
+        app, people, supervisor, receiver):
+    created = create(supervisor, url=receiver.url, types=["exception.activated"])
+    receiver.secrets.extend(SECRET.findall(created.get_data(as_text=True)))
+    receiver.script.append((422, {}))  # the receiver refuses the first message for good
+    protocol = approved_case(app, people)
+    sequence = sequence_of(app, protocol)
+
+    work(app)
+
+    [dead] = supervisor.text(HOME).split('<section aria-labelledby="h-dead">')[1:]
+    assert f'href="/desk/enforcement/events/{sequence}"' in dead and receiver.url in dead
+    log = supervisor.text(f"/desk/enforcement/events/{sequence}")
+    assert "morta" in log and "<td>422</td>" in log
+    assert "nada aplica esta exceção" not in supervisor.text(case_url(protocol))
+
+    [delivery_id] = re.findall(r"/desk/enforcement/deliveries/(\d+)/replay", dead)
+    supervisor.submit(f"/desk/enforcement/deliveries/{delivery_id}/replay", page=HOME)
+    work(app)
+
+    assert [r.status for r in receiver.received] == [422, 204]
+    assert len({r.event_id for r in receiver.received}) == 1  # the same event, sent again
+    case_page = supervisor.text(case_url(protocol))
+    assert "entregue" in case_page and "status-active" in case_page
+    assert "<td>204</td>" in supervisor.text(f"/desk/enforcement/events/{sequence}")
+    assert "Nenhuma entrega morta." in supervisor.text(HOME)
