@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import submission
+from bench import allowlist, submission
 
 
 def main() -> None:
@@ -20,6 +20,14 @@ def main() -> None:
     print(f"submission, full stack (POST /api/v1/cases): {result['full_stack_per_s']:8.1f}/s")
     print(f"baseline, bare Flask + SQLAlchemy insert:     {result['bare_insert_per_s']:8.1f}/s")
     print(f"ratio full/bare:                              {result['ratio']:8.3f}")
+    result = allowlist.run(url)
+    print(f"allow-list export, {allowlist.LARGE:,} entries, JSON ({result['bytes']:,} bytes): "
+          f"{result['export_s']:.2f} s")
+    print(f"baseline, raw DBAPI read of the same rows:     {result['raw_s']:8.2f} s")
+    print(f"ratio export/raw:                             {result['ratio']:8.3f}")
+    print(f"peak traced memory at {allowlist.LARGE:,} / {allowlist.SMALL:,} entries: "
+          f"{result['large_peak'] / 1e6:.2f} MB / {result['small_peak'] / 1e6:.2f} MB "
+          f"(ratio {result['memory_ratio']:.2f})")
 
 
 if __name__ == "__main__":
