@@ -34,11 +34,20 @@ messages: $(VENV)/.app
 		--ignore-dirs='.* _* tests bench migrations' -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
+# The portal, the delivery worker and the demo enforcement receiver, together;
+# Ctrl-C stops all three. Approve a demo case and watch instance/enforcer/state.json.
 run: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app demo
 	@echo
 	@echo "porta25 is at http://localhost:$(PORT)/  (Ctrl-C stops everything)"
+	@echo "demo receiver: 127.0.0.1:8025, state in instance/enforcer/state.json"
+	@set -a; . instance/enforcer-demo.env; set +a; \
+	export ENFORCER_ALLOWLIST_URL=http://127.0.0.1:$(PORT)/api/v1/enforcement/allowlist \
+		ENFORCER_STATE_DIR=instance/enforcer ENFORCER_RESYNC_INTERVAL=30; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask --app app worker & \
+	$(BIN)/python -m enforcer & \
 	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} \
 		$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from models import Role, User, db
-from workflow import accounts, cases
+from models import EventType, Role, User, db
+from workflow import accounts, cases, endpoints
 from workflow.audit import Actor
 from workflow.states import Action
 
 PASSWORD = "porta25-demo"
+RECEIVER_URL = "http://127.0.0.1:8025/"
+# Secret and token of the demo receiver (`make run` starts it with them); never committed.
+ENFORCER_ENV = "enforcer-demo.env"
 
 # (e-mail, role, name, uf, CPF/CNPJ, subscriber id)
 PEOPLE = [
@@ -51,15 +57,17 @@ CASES = [
 def cli():
     """Create demo users and cases (once) and print their logins."""
     if accounts.user_by_email(PEOPLE[0][0]) is None:
-        _create()
+        people = _create()
+        secret, token = _demo_receiver(people[3])
         db.session.commit()
+        _write_receiver_env(secret, token)
     click.echo(f"Demo logins (password for all: {PASSWORD}):")
     for email, role, name, uf, *_ in PEOPLE:
         scope = f" [{uf}]" if uf else ""
         click.echo(f"  {role.value:<11} {email:<30} {name}{scope}")
 
 
-def _create() -> None:
+def _create() -> list[User]:
     system = Actor.system("demo")
     people = [
         accounts.create_user(email=email, password=PASSWORD, role=role, name=name, uf=uf,
@@ -78,6 +86,23 @@ def _create() -> None:
         for person, action, kwargs in steps:
             cases.perform(case, action, actor=Actor(people[person], source_ip="127.0.0.1"),
                           **kwargs)
+    return people
+
+
+def _demo_receiver(supervisor: User) -> tuple[str, str]:
+    """A webhook endpoint for the demo receiver, and the token it reads the allow-list with."""
+    system = Actor.system("demo")
+    _endpoint, secret = endpoints.create_endpoint(
+        url=RECEIVER_URL, event_types=[t.value for t in EventType],
+        description="Receptor de demonstração (make run)", actor=system)
+    token = accounts.create_token(supervisor, "demo enforcer", actor=system)
+    return secret, token
+
+
+def _write_receiver_env(secret: str, token: str) -> None:
+    path = Path(current_app.instance_path) / ENFORCER_ENV
+    path.write_text(f"ENFORCER_SECRETS={secret}\nENFORCER_TOKEN={token}\n")
+    path.chmod(0o600)
 
 
 def _terms_version() -> str:
