@@ -168,9 +168,10 @@ def run(url: str | None, count: int = LARGE, small: int = SMALL, rounds: int = 3
 
 
 def _drop_all(app) -> None:
+    """Empty the PostgreSQL database: tables, and the audit trigger functions with them."""
     with app.app_context():
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.execute(db.text("DROP SCHEMA public CASCADE"))
+        db.session.execute(db.text("CREATE SCHEMA public"))
         db.session.commit()
         db.engine.dispose()
 
