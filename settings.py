@@ -67,9 +67,9 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # The enforcement stream's events are kept this long for GET /enforcement/changes.
     "STREAM_RETENTION_DAYS": ("30", int),
     # Names in the allow-list's nftables script (?format=nft): table and its two sets.
-    "ENFORCEMENT_NFT_TABLE": ("inet porta25", _nft_table),
-    "ENFORCEMENT_NFT_SET4": ("allow4", _nft_name),
-    "ENFORCEMENT_NFT_SET6": ("allow6", _nft_name),
+    "ENFORCEMENT_NFT_TABLE": ("inet filter", _nft_table),
+    "ENFORCEMENT_NFT_SET4": ("porta25_allow4", _nft_name),
+    "ENFORCEMENT_NFT_SET6": ("porta25_allow6", _nft_name),
     # The worker closes a case left awaiting the customer this many days (DESIGN §3).
     "ABANDON_AFTER_DAYS": ("30", int),
     # The customer is reminded once, this many days before the exception's validity ends.

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -21,7 +22,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import Case, OutboxEvent, db, utcnow
-from workflow import cases, delivery, timed
+from workflow import cases, changes, delivery, timed
 from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
 from workflow.errors import DomainError
@@ -31,6 +32,7 @@ from workflow.signing import headers_for
 log = logging.getLogger("porta25.worker")
 Clock = Callable[[], datetime]
 IDLE_SLEEP = 1.0
+PRUNE_EVERY = 3600.0  # seconds between prunings of the stream's old prefix
 
 
 def worker_name() -> str:
@@ -142,13 +144,25 @@ def run_once(clock: Clock = utcnow, owner: str | None = None,
             sender.close()
 
 
+def prune(now: datetime) -> int:
+    """Drop the stream's prefix past STREAM_RETENTION_DAYS that no endpoint still needs."""
+    pruned = _in_transaction(changes.prune_stream, now)
+    if pruned:
+        log.info("pruned %d stream events past retention", pruned)
+    return pruned
+
+
 def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
-    """Cycle until ``stop`` is set, sleeping about a second when idle."""
+    """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly."""
     owner, sender = worker_name(), Sender()
     log.info("worker %s started", owner)
+    next_prune = 0.0
     try:
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_prune:
+                    prune(clock())
+                    next_prune = time.monotonic() + PRUNE_EVERY
                 busy = run_once(clock, owner, sender, stop)
             except Exception:  # a database outage: log, wait, try again
                 log.exception("worker cycle failed")
@@ -167,6 +181,7 @@ def worker(once: bool) -> None:
     """Deliver webhooks and run timed transitions (expiry, reminders, abandonment)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if once:
+        prune(utcnow())
         run_once()
         return
     stop = threading.Event()

@@ -81,10 +81,10 @@ def test_text_gives_one_prefix_a_line_and_nft_a_script_replacing_both_sets(app, 
     assert text.get_data(as_text=True) == "2001:db8:25::ab/128\n203.0.113.9/32\n"
     script = api.get(f"{URL}?format=nft").get_data(as_text=True).splitlines()
     assert script[0] == "#!/usr/sbin/nft -f"
-    assert "flush set inet porta25 allow4" in script
-    assert "flush set inet porta25 allow6" in script
-    assert script[-2:] == ["add element inet porta25 allow4 { 203.0.113.9/32 }",
-                           "add element inet porta25 allow6 { 2001:db8:25::ab/128 }"]
+    assert "flush set inet filter porta25_allow4" in script
+    assert "flush set inet filter porta25_allow6" in script
+    assert script[-2:] == ["add element inet filter porta25_allow4 { 203.0.113.9/32 }",
+                           "add element inet filter porta25_allow6 { 2001:db8:25::ab/128 }"]
     assert all(line.startswith(("#", "add ", "flush ")) for line in script)
 
 

@@ -47,6 +47,7 @@ EVENT_LABELS = {
     Tag.CASE_EXPIRED: _l("Exceção expirada"),
     Tag.CASE_ABANDONED: _l("Pedido encerrado por falta de resposta"),
     Tag.CASE_NOTE_ADDED: _l("Mensagem da equipe"),
+    Tag.CASE_EXPIRY_REMINDED: _l("Lembrete: a exceção vence em breve"),
 }
 
 # timeline.Entry.author, as the customer sees it (staff names are never shown).
@@ -81,6 +82,7 @@ STAFF_EVENT_LABELS = {
     Tag.CASE_EXPIRED: _l("Exceção expirada"),
     Tag.CASE_ABANDONED: _l("Encerrado por falta de resposta"),
     Tag.CASE_NOTE_ADDED: _l("Mensagem"),
+    Tag.CASE_EXPIRY_REMINDED: _l("Lembrete de vencimento enviado ao cliente"),
 }
 STAFF_AUTHOR_LABELS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
                        "system": _l("Sistema")}
