@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from models import EventType, Role, User, db
+from models import EventType, Role, TokenScope, User, db
 from workflow import accounts, cases, endpoints
 from workflow.audit import Actor
 from workflow.states import Action
@@ -95,7 +95,8 @@ def _demo_receiver(supervisor: User) -> tuple[str, str]:
     _endpoint, secret = endpoints.create_endpoint(
         url=RECEIVER_URL, event_types=[t.value for t in EventType],
         description="Receptor de demonstração (make run)", actor=system)
-    token = accounts.create_token(supervisor, "demo enforcer", actor=system)
+    token = accounts.create_token(supervisor, "demo enforcer", actor=system,
+                                  scope=TokenScope.ENFORCEMENT)
     return secret, token
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from models import db
+from models import TokenScope, db
 from workflow import accounts
 from workflow.audit import Actor
+from workflow.errors import DomainError
 
 cli = AppGroup("tokens", help="Manage API bearer tokens.")
 
@@ -15,11 +16,19 @@ cli = AppGroup("tokens", help="Manage API bearer tokens.")
 @cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-def create(email, name):
+@click.option("--scope", type=click.Choice([s.value for s in TokenScope]),
+              default=TokenScope.FULL.value, show_default=True,
+              help="enforcement: may only read the allow-list and the change feed.")
+def create(email, name, scope):
     """Create a token for a user and print it once."""
     user = accounts.user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
-    token = accounts.create_token(user, name, actor=Actor.system("cli"))
+    try:
+        token = accounts.create_token(user, name, actor=Actor.system("cli"),
+                                      scope=TokenScope(scope))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(token)

@@ -22,7 +22,7 @@ from .enforcement import (
     StreamCounter,
     WebhookEndpoint,
 )
-from .user import STAFF_ROLES, ApiToken, Role, User
+from .user import STAFF_ROLES, ApiToken, Role, TokenScope, User
 
 __all__ = [
     "OPEN_STATUSES",
@@ -38,6 +38,7 @@ __all__ = [
     "EventType",
     "OutboxEvent",
     "StreamCounter",
+    "TokenScope",
     "WebhookEndpoint",
     "CaseStatus",
     "Category",

@@ -23,6 +23,11 @@ class Role(enum.StrEnum):
 STAFF_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 
 
+class TokenScope(enum.StrEnum):
+    FULL = "full"  # everything the owner's role may do
+    ENFORCEMENT = "enforcement"  # only read the allow-list and the change feed
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -61,6 +66,8 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12), comment="first characters, to recognise it")
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope),
+                                              server_default=TokenScope.FULL.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -12,9 +12,12 @@ import pytest
 from sqlalchemy import update
 
 from bench.allowlist import insert_synthetic_cases
-from models import Case, StreamCounter, db, utcnow
+from models import Case, StreamCounter, TokenScope, User, db, utcnow
 from tests.api_support import Api
 from tests.factories import act, case_in, make_case, make_people
+from workflow import accounts
+from workflow.audit import Actor
+from workflow.errors import InvalidInput
 
 URL = "/api/v1/enforcement/allowlist"
 
@@ -175,3 +178,26 @@ def test_the_export_streams_in_memory_far_below_its_size(app, people):
         tracemalloc.stop()
     assert size > 2_000_000
     assert peak < size / 4, (peak, size)
+
+
+def test_an_enforcement_token_reads_the_allow_list_and_nothing_else(app, people):
+    with app.app_context():
+        owner = db.session.get(User, people.supervisor.id)
+        token = accounts.create_token(owner, "nft host", actor=Actor.system("tests"),
+                                      scope=TokenScope.ENFORCEMENT)
+        db.session.commit()
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    assert client.get(URL, headers=headers).status_code == 200
+    assert client.get("/api/v1/enforcement/changes?after=0", headers=headers).status_code == 200
+    refused = client.get("/api/v1/cases", headers=headers)
+    assert refused.status_code == 403
+    assert "só lê a lista de liberação" in refused.get_json()["detail"]
+    assert client.post("/api/v1/cases", headers=headers, json={}).status_code == 403
+
+
+def test_only_staff_own_enforcement_tokens(app, people):
+    with app.app_context():
+        customer = db.session.get(User, people.customer.id)
+        with pytest.raises(InvalidInput):
+            accounts.create_token(customer, "x", actor=Actor.system("tests"),
+                                  scope=TokenScope.ENFORCEMENT)

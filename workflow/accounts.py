@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from stdnum.br import cnpj, cpf
 
-from models import ApiToken, Role, User, db, utcnow
+from models import ApiToken, Role, TokenScope, User, db, utcnow
 
 from . import audit
 from .audit import Actor, Tag
@@ -124,19 +124,27 @@ def authenticate(email: str, password: str, *, source_ip: str | None) -> User | 
     return user if ok else None
 
 
-def create_token(user: User, name: str, *, actor: Actor) -> str:
-    """Issue a bearer token for ``user``; the token itself is returned once, never stored."""
+def create_token(user: User, name: str, *, actor: Actor,
+                 scope: TokenScope = TokenScope.FULL) -> str:
+    """Issue a bearer token for ``user``; the token itself is returned once, never stored.
+
+    An ``enforcement`` token only reads the allow-list and the change feed, so an
+    enforcement host never holds a credential that can decide cases.
+    """
+    if scope is TokenScope.ENFORCEMENT and not user.is_staff:
+        raise InvalidInput(_l("Tokens de aplicação na rede pertencem a um analista ou "
+                              "supervisor."), field="scope")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user=user, name=(name or "token")[:100], prefix=raw[:12],
-                            token_hash=_token_hash(raw)))
+                            token_hash=_token_hash(raw), scope=scope))
     db.session.flush()
     audit.record(Tag.TOKEN_CREATED, actor, object_type="user", object_id=str(user.id),
-                 details={"prefix": raw[:12]})
+                 details={"prefix": raw[:12], "scope": scope.value})
     return raw
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active owner of a valid, unrevoked token."""
+def token_for(raw: str) -> ApiToken | None:
+    """The valid, unrevoked token ``raw`` of an active user; stamps its last use."""
     token = db.session.scalars(
         select(ApiToken).where(ApiToken.token_hash == _token_hash(raw or ""),
                                ApiToken.revoked_at.is_(None))
@@ -144,7 +152,13 @@ def user_for_token(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     token.last_used_at = utcnow()
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active owner of a valid, unrevoked token."""
+    token = token_for(raw)
+    return token.user if token else None
 
 
 def _token_hash(raw: str) -> str:

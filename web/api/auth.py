@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 
-from models import User
+from models import TokenScope, User
 from web.context import source_ip
 from workflow import accounts
 from workflow.audit import Actor
@@ -14,6 +14,7 @@ from workflow.audit import Actor
 from .problems import ProblemError
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+ENFORCEMENT_PREFIX = "/api/v1/enforcement/"
 CHALLENGE = 'Bearer realm="porta25"'
 
 
@@ -26,11 +27,13 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not token:
         raise ProblemError(401, _("Envie o token no cabeçalho Authorization: Bearer <token>."),
                            headers={"WWW-Authenticate": CHALLENGE})
-    user = accounts.user_for_token(token)  # also stamps last_used_at, saved by the commit
-    if user is None:
+    found = accounts.token_for(token)  # also stamps last_used_at, saved by the commit
+    if found is None:
         raise ProblemError(401, _("Token inválido ou revogado."),
                            headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'})
-    g.api_user = user
+    if found.scope is TokenScope.ENFORCEMENT and not request.path.startswith(ENFORCEMENT_PREFIX):
+        raise ProblemError(403, _("Este token só lê a lista de liberação e as mudanças."))
+    g.api_user = found.user
 
 
 def api_user() -> User:
