@@ -1,4 +1,4 @@
-"""The worker's HTTP POST (DESIGN §5): pooled connections, no redirects, bounded time.
+"""The worker's HTTP POST (DESIGN §5): kept-alive connections, no redirects, 15 s in all.
 
 It connects to the address that ``endpoints.check_destination`` just checked (with
 the URL's host name in ``Host`` and, for https, in SNI and certificate checks), so a
@@ -8,13 +8,16 @@ delivery outside the allowed networks. It touches no database.
 
 from __future__ import annotations
 
+import http.client
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError
 
 from models import utcnow
@@ -44,25 +47,32 @@ def excerpt(text: str) -> str:
 
 
 class Sender:
-    """One pool per (scheme, address, port, host), reused across deliveries."""
+    """One keep-alive connection per (scheme, address, port, host), reused across deliveries.
 
-    def __init__(self) -> None:
-        self._pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
+    Every POST has a wall-clock deadline (``total_timeout``): urllib3's timeouts bound
+    each connect and each socket read alone, so a receiver dripping a byte every few
+    seconds could hold a delivery for ever. A timer shuts the socket down at the
+    deadline, which ends whatever call is blocked (send, headers, body) at once.
+    """
 
-    def _pool(self, dest: Destination) -> urllib3.HTTPConnectionPool:
+    def __init__(self, connect_timeout: float = CONNECT_TIMEOUT,
+                 total_timeout: float = TOTAL_TIMEOUT) -> None:
+        self.connect_timeout, self.total_timeout = connect_timeout, total_timeout
+        self._connections: dict[tuple, HTTPConnection] = {}
+
+    def _connection(self, dest: Destination) -> HTTPConnection:
         key = (dest.scheme, dest.addresses[0], dest.port, dest.host)
-        pool = self._pools.get(key)
-        if pool is None:
-            options = {"port": dest.port, "maxsize": 1, "retries": False, "block": False,
-                       "timeout": urllib3.Timeout(connect=CONNECT_TIMEOUT,
-                                                  total=TOTAL_TIMEOUT)}
+        conn = self._connections.get(key)
+        if conn is not None and not conn.is_connected:
+            conn.close()  # the receiver closed it while idle (or sent something unasked)
+        if conn is None:
             if dest.scheme == "https":
-                pool = urllib3.HTTPSConnectionPool(dest.addresses[0], server_hostname=dest.host,
-                                                   assert_hostname=dest.host, **options)
+                conn = HTTPSConnection(dest.addresses[0], dest.port, server_hostname=dest.host,
+                                       assert_hostname=dest.host)
             else:
-                pool = urllib3.HTTPConnectionPool(dest.addresses[0], **options)
-            self._pools[key] = pool
-        return pool
+                conn = HTTPConnection(dest.addresses[0], dest.port)
+            self._connections[key] = conn
+        return conn
 
     def post(self, url: str, dest: Destination, headers: dict, body: bytes) -> Result:
         """POST ``body`` as is; never follows a redirect, never retries by itself."""
@@ -73,28 +83,70 @@ class Sender:
         headers = {**headers, "host": host if dest.port == default_port else f"{host}:{dest.port}",
                    "user-agent": "porta25-webhooks/1"}
         started, clock = utcnow(), time.monotonic()
+        conn = self._connection(dest)
+        watchdog = _Watchdog(conn, self.total_timeout)
         try:
-            response = self._pool(dest).urlopen(
-                "POST", target, body=body, headers=headers, redirect=False, retries=False,
-                assert_same_host=False, preload_content=False)
-            try:
-                answer = response.read(BODY_READ_MAX, decode_content=False)
-            finally:
-                response.drain_conn()
-                response.release_conn()
-        except (HTTPError, OSError) as error:
-            return Result(started, _ms(clock), None, excerpt(f"{type(error).__name__}: {error}"))
-        status = response.status
+            status, answer, retry_after = self._exchange(conn, clock, target, headers, body)
+            if watchdog.fired:  # a socket cut mid-answer can look like its end
+                raise TimeoutError
+        except (HTTPError, OSError, http.client.HTTPException) as raised:
+            conn.close()
+            problem = raised
+            if watchdog.fired:
+                problem = TimeoutError(f"no complete answer within {self.total_timeout:g} s")
+            return Result(started, _ms(clock), None,
+                          excerpt(f"{type(problem).__name__}: {problem}"))
+        finally:
+            watchdog.cancel()
         error = None
         if not 200 <= status < 300:
             error = excerpt(f"HTTP {status}: {answer.decode('utf-8', 'replace')}")
-        return Result(started, _ms(clock), status, error, response.headers.get("retry-after"))
+        return Result(started, _ms(clock), status, error, retry_after)
+
+    def _exchange(self, conn: HTTPConnection, clock: float, target: str, headers: dict,
+                  body: bytes) -> tuple[int, bytes, str | None]:
+        if conn.sock is None:
+            conn.timeout = min(self.connect_timeout, self.total_timeout)
+            conn.connect()
+        # Each socket call waits at most what is left; the watchdog bounds their sum.
+        conn.timeout = max(0.001, self.total_timeout - (time.monotonic() - clock))
+        conn.request("POST", target, body=body, headers=headers, preload_content=False,
+                     decode_content=False)
+        response = conn.getresponse()
+        answer = response.read(BODY_READ_MAX, decode_content=False)
+        while response.read(65536, decode_content=False):
+            pass  # the rest is read and dropped, so the connection can be reused
+        return response.status, answer, response.headers.get("retry-after")
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        for pool in self._pools.values():
-            pool.close()
-        self._pools.clear()
+        """Close every kept connection."""
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
+
+
+class _Watchdog:
+    """Shuts a connection's socket down when the delivery's time is up."""
+
+    def __init__(self, conn: HTTPConnection, seconds: float) -> None:
+        self.conn, self.fired = conn, False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self.conn.sock
+        if sock is not None:
+            try:
+                # The plain socket's shutdown, also under TLS: it unblocks the reader
+                # without touching the SSL object the other thread is using.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed meanwhile
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _ms(started: float) -> int:
