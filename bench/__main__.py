@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import allowlist, submission
+from bench import allowlist, delivery, submission
 
 
 def main() -> None:
@@ -20,6 +20,7 @@ def main() -> None:
     print(f"submission, full stack (POST /api/v1/cases): {result['full_stack_per_s']:8.1f}/s")
     print(f"baseline, bare Flask + SQLAlchemy insert:     {result['bare_insert_per_s']:8.1f}/s")
     print(f"ratio full/bare:                              {result['ratio']:8.3f}")
+    delivery.report(delivery.run(url))
     result = allowlist.run(url)
     print(f"allow-list export, {allowlist.LARGE:,} entries, JSON ({result['bytes']:,} bytes): "
           f"{result['export_s']:.2f} s")
