@@ -76,6 +76,15 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "EXPIRY_REMINDER_DAYS": ("30", int),
     # A worker holds an endpoint this long without renewing; then another may take it over.
     "WORKER_LEASE_SECONDS": ("60", int),
+    # The SMTP relay the worker hands customer e-mails to. Port 25: a local MTA (Postfix)
+    # relays onwards; use 587 with SMTP_STARTTLS and a login for a remote submission server.
+    "SMTP_HOST": ("127.0.0.1", str),
+    "SMTP_PORT": ("25", int),
+    "SMTP_FROM": ("porta25 <nao-responda@localhost>", str),
+    "SMTP_STARTTLS": ("false", _bool),
+    # Optional login (AUTH); the password is never logged.
+    "SMTP_USER": ("", str),
+    "SMTP_PASSWORD": ("", str),
 }
 
 

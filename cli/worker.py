@@ -1,4 +1,4 @@
-"""`flask worker [--once]`: delivers the enforcement stream and runs timed transitions.
+"""`flask worker [--once]`: timed transitions, customer e-mails, the enforcement stream.
 
 Every step is a transaction of its own, committed here; the HTTP call happens
 between them, outside any transaction (DESIGN §5, field notes §12). ``clock``
@@ -22,10 +22,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import Case, OutboxEvent, db, utcnow
-from workflow import cases, changes, delivery, timed
+from workflow import cases, changes, delivery, notifications, timed
 from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
 from workflow.errors import DomainError
+from workflow.notifications import Mailer
 from workflow.sender import Result, Sender
 from workflow.signing import headers_for
 
@@ -130,14 +131,41 @@ def run_timed_transitions(now: datetime) -> int:
             + _each_case(abandoning, cases.abandon, "abandonment"))
 
 
+def send_due(now: datetime, smtp: Mailer, stop: threading.Event | None = None) -> int:
+    """Send every e-mail due at ``now``, one per claim; returns the attempts made.
+
+    The claim is committed before the SMTP call and the outcome after it, so no
+    transaction waits on the mail server; a failure is recorded and retried later.
+    """
+    attempts = 0
+    while stop is None or not stop.is_set():
+        item = _in_transaction(notifications.claim_next, now)
+        if item is None:
+            break
+        error = smtp.send(item)
+        attempts += 1
+        outcome = _in_transaction(notifications.record, item, error, now)
+        if error is not None:
+            log.warning("e-mail %s not sent (%s): %s", item.id, outcome, error)
+    return attempts
+
+
+def _send_mail(clock: Clock, stop: threading.Event | None) -> int:
+    try:
+        return send_due(clock(), Mailer.from_settings(), stop)
+    except Exception:  # e-mail trouble must never hold up the enforcement deliveries
+        log.exception("sending e-mails failed")
+        return 0
+
+
 def run_once(clock: Clock = utcnow, owner: str | None = None,
              sender: Sender | None = None, stop: threading.Event | None = None) -> int:
-    """One cycle: timed transitions, then every delivery due now; returns work done."""
+    """One cycle: timed transitions, due e-mails, then every delivery due now."""
     owner = owner or worker_name()
     own_sender = sender is None
     sender = sender or Sender()
     try:
-        done = run_timed_transitions(clock())
+        done = run_timed_transitions(clock()) + _send_mail(clock, stop)
         return done + deliver_due(owner, sender, clock, stop)
     finally:
         if own_sender:

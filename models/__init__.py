@@ -22,6 +22,7 @@ from .enforcement import (
     StreamCounter,
     WebhookEndpoint,
 )
+from .notification import Notification
 from .user import STAFF_ROLES, ApiToken, Role, TokenScope, User
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "CaseStatus",
     "Category",
     "Message",
+    "Notification",
     "MessageKind",
     "ProtocolCounter",
     "ReasonCode",

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import exists, select
 
 from models import Case, CaseStatus, Message, MessageKind, db
 
-from . import audit, engine
+from . import audit, engine, notifications
 from .audit import Actor, Tag
 from .config import setting
 from .errors import Conflict
@@ -51,7 +52,7 @@ def due_for_reminder(now: datetime) -> list[int]:
 
 
 def remind_expiry(case: Case, *, actor: Actor) -> Message:
-    """Tell the customer, once, when the exception ends (a public message; no e-mail yet)."""
+    """Tell the customer, once, when the exception ends: a public message and an e-mail."""
     # Only the worker calls this: its refusals go to the log, never to a reader.
     if case.status not in GRANTED or case.valid_until is None:
         raise Conflict("Só uma exceção aprovada ou ativa tem validade a lembrar.")
@@ -63,9 +64,27 @@ def remind_expiry(case: Case, *, actor: Actor) -> Message:
     note = Message(case=case, author_id=None, kind=MessageKind.PUBLIC, action=REMINDER,
                    body=body)
     db.session.add(note)
+    _email_reminder(case, f"{local:%d/%m/%Y %H:%M}")
     engine.flush_case()
     audit.record(Tag.CASE_EXPIRY_REMINDED, actor, object_type="case", object_id=case.protocol,
                  uf=case.uf, details={"message_id": note.id,
                                       "valid_until": case.valid_until.strftime(
                                           "%Y-%m-%dT%H:%M:%SZ")})
     return note
+
+
+def _email_reminder(case: Case, until: str) -> None:
+    """Queue the reminder e-mail in the customer's language (Portuguese by default)."""
+    customer = case.customer
+    with force_locale(customer.locale or setting("DEFAULT_LOCALE")):
+        subject = gettext("Sua exceção da porta 25 (pedido %(protocol)s) termina em %(date)s",
+                          protocol=case.protocol, date=until[:10])
+        body = gettext(
+            "Olá, %(name)s.\n\nA exceção da porta 25 do pedido %(protocol)s, para "
+            "%(target)s, vale até %(date)s (fuso %(zone)s). Depois disso, a porta 25 "
+            "volta a ser bloqueada para esse endereço.\n\nSe ainda precisar dela, abra um "
+            "novo pedido no portal antes dessa data.\n\nEsta mensagem é automática; "
+            "não a responda.", name=customer.name, protocol=case.protocol,
+            target=case.target, date=until,
+            zone=setting("DISPLAY_TIMEZONE"))
+    notifications.queue_email(customer, subject, body)
