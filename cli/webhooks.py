@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from models import db
+from models import db, iso_utc
 from workflow import endpoints
 from workflow.audit import Actor
 from workflow.errors import DomainError
@@ -43,7 +43,7 @@ def list_():
     """Every endpoint with its state and health."""
     for e in endpoints.all_endpoints():
         state = "active" if e.active else f"disabled ({e.disabled_reason or '-'})"
-        last = e.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ") if e.last_success_at else "-"
+        last = iso_utc(e.last_success_at) or "-"
         click.echo(f"{e.id}\t{state}\t{e.url}\t{e.event_types}\tposition={e.position}\t"
                    f"failures_in_row={e.failures_in_row}\tlast_success={last}")
 

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
 from .audit import AuditEvent, AuditHead
-from .base import Base, db, utcnow
+from .base import Base, db, iso_utc, utcnow
 from .case import (
     OPEN_STATUSES,
     Case,
@@ -52,5 +52,6 @@ __all__ = [
     "SendingKind",
     "User",
     "db",
+    "iso_utc",
     "utcnow",
 ]

@@ -61,3 +61,8 @@ db = SQLAlchemy(model_class=Base)
 def utcnow() -> datetime:
     """The current time, aware and in UTC."""
     return datetime.now(UTC)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second with a Z, the contract's format (None stays None)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None

@@ -28,6 +28,7 @@ from models import (
     SendingKind,
     User,
     db,
+    iso_utc,
     utcnow,
 )
 
@@ -244,7 +245,7 @@ def approve(case: Case, *, actor: Actor, valid_days: int | None = None,
     deadlines.stop(case)
     engine.apply(case, t, actor, tag=Tag.CASE_APPROVED, message=text,
                  details={"valid_days": valid_days,
-                          "valid_until": case.valid_until.strftime("%Y-%m-%dT%H:%M:%SZ")})
+                          "valid_until": iso_utc(case.valid_until)})
     return case
 
 

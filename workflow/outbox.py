@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 
 from sqlalchemy import update
 
-from models import Case, CaseStatus, EventType, OutboxEvent, StreamCounter, db, utcnow
+from models import (
+    Case,
+    CaseStatus,
+    EventType,
+    OutboxEvent,
+    StreamCounter,
+    db,
+    iso_utc,
+    utcnow,
+)
 
 # Which new status puts which event on the stream.
 EVENT_FOR_STATUS = {
@@ -22,11 +30,6 @@ EVENT_FOR_STATUS = {
     CaseStatus.REVOKED: EventType.REVOKED,
     CaseStatus.EXPIRED: EventType.EXPIRED,
 }
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, to the second, as in the contract's examples."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def next_sequence() -> int:
@@ -43,10 +46,10 @@ def emit(case: Case, event_type: EventType) -> OutboxEvent:
     sequence = next_sequence()
     allowed = event_type is EventType.ACTIVATED
     valid_until = case.valid_until if allowed else min(case.valid_until or now, now)
-    body = {"type": event_type.value, "timestamp": iso(now),
+    body = {"type": event_type.value, "timestamp": iso_utc(now),
             "data": {"protocol": case.protocol, "target": case.target,
-                     "subscriber_id": case.subscriber_id, "valid_from": iso(case.valid_from),
-                     "valid_until": iso(valid_until), "sequence": sequence}}
+                     "subscriber_id": case.subscriber_id, "valid_from": iso_utc(case.valid_from),
+                     "valid_until": iso_utc(valid_until), "sequence": sequence}}
     event = OutboxEvent(sequence=sequence, event_id=f"evt_{uuid.uuid4().hex}", type=event_type,
                         case_id=case.id, target=case.target, body=json.dumps(body),
                         created_at=now)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale, gettext
 from sqlalchemy import exists, select
 
-from models import Case, CaseStatus, Message, MessageKind, db
+from models import Case, CaseStatus, Message, MessageKind, db, iso_utc
 
 from . import audit, engine, notifications
 from .audit import Actor, Tag
@@ -68,8 +68,7 @@ def remind_expiry(case: Case, *, actor: Actor) -> Message:
     engine.flush_case()
     audit.record(Tag.CASE_EXPIRY_REMINDED, actor, object_type="case", object_id=case.protocol,
                  uf=case.uf, details={"message_id": note.id,
-                                      "valid_until": case.valid_until.strftime(
-                                          "%Y-%m-%dT%H:%M:%SZ")})
+                                      "valid_until": iso_utc(case.valid_until)})
     return note
 
 

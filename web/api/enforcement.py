@@ -62,7 +62,7 @@ _string = json.encoder.encode_basestring_ascii
 
 
 def _iso(moment: datetime) -> str:
-    """workflow.outbox.iso for a UTC datetime (naive here); isoformat is much faster."""
+    """models.iso_utc for a UTC datetime (naive here); isoformat is much faster."""
     return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 

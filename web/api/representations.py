@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import url_for
 
-from models import Case
+from models import Case, iso_utc
 from workflow.audit import Actor
 from workflow.availability import available_actions
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, or None."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _sending_profile(case: Case) -> dict | None:
@@ -40,12 +33,12 @@ def case_json(case: Case, actor: Actor) -> dict:
         "mail_hostname": case.mail_hostname,
         "sending_profile": _sending_profile(case),
         "terms_version": case.terms_version,
-        "submitted_at": iso(case.submitted_at),
-        "answer_due_at": iso(case.answer_due_at),
-        "execution_due_at": iso(case.execution_due_at),
-        "sla_due_at": iso(case.sla_due_at),
-        "valid_from": iso(case.valid_from),
-        "valid_until": iso(case.valid_until),
+        "submitted_at": iso_utc(case.submitted_at),
+        "answer_due_at": iso_utc(case.answer_due_at),
+        "execution_due_at": iso_utc(case.execution_due_at),
+        "sla_due_at": iso_utc(case.sla_due_at),
+        "valid_from": iso_utc(case.valid_from),
+        "valid_until": iso_utc(case.valid_until),
         "reason_code": case.reason_code,
         "version": case.version,
         "assignee": case.assignee_id,
