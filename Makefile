@@ -5,7 +5,18 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint translations messages install install-test clean
+.PHONY: run test bench lint translations messages install install-test system-libs clean
+
+# WeasyPrint renders the PDF records with Pango and subsets fonts with HarfBuzz:
+# Debian's packages, installed when missing (as root; otherwise it says what to install).
+SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+system-libs:
+	@dpkg -s $(SYSTEM_LIBS) >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get install -y -qq --no-install-recommends $(SYSTEM_LIBS) >/dev/null 2>&1 || \
+			 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			  apt-get install -y -qq --no-install-recommends $(SYSTEM_LIBS))); \
+		else echo "porta25 needs: sudo apt-get install $(SYSTEM_LIBS)"; exit 1; fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +31,8 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 	$(BIN)/pip install --quiet --group test
 	touch $@
 
-install: $(VENV)/.app translations
-install-test: $(VENV)/.test translations
+install: $(VENV)/.app translations system-libs
+install-test: $(VENV)/.test translations system-libs
 
 # Message catalogues are compiled at install, never committed. Message ids are the
 # Portuguese texts; translations/en holds the English ones.

@@ -85,6 +85,11 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # Optional login (AUTH); the password is never logged.
     "SMTP_USER": ("", str),
     "SMTP_PASSWORD": ("", str),
+    # The portal's public address: links in e-mails and the QR code printed on records.
+    "PUBLIC_BASE_URL": ("http://localhost:5000", str),
+    # Who issues the records, and the service channel they point customers to.
+    "ISP_NAME": ("Provedor Exemplo Telecom Ltda", str),
+    "ISP_SUPPORT": ("SAC 0800 000 0000 · atendimento@exemplo.com.br", str),
 }
 
 

@@ -1,4 +1,4 @@
-"""`flask worker [--once]`: timed transitions, customer e-mails, the enforcement stream.
+"""`flask worker [--once]`: timed transitions, e-mails, the enforcement stream, records.
 
 Every step is a transaction of its own, committed here; the HTTP call happens
 between them, outside any transaction (DESIGN §5, field notes §12). ``clock``
@@ -27,6 +27,7 @@ from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
 from workflow.errors import DomainError
 from workflow.notifications import Mailer
+from workflow.records import issue as records
 from workflow.sender import Result, Sender
 from workflow.signing import headers_for
 
@@ -34,6 +35,7 @@ log = logging.getLogger("porta25.worker")
 Clock = Callable[[], datetime]
 IDLE_SLEEP = 1.0
 PRUNE_EVERY = 3600.0  # seconds between prunings of the stream's old prefix
+RECORDS_PER_CYCLE = 20  # records issued between two checks of the stop signal's batch
 
 
 def worker_name() -> str:
@@ -158,6 +160,30 @@ def _send_mail(clock: Clock, stop: threading.Event | None) -> int:
         return 0
 
 
+def issue_records(clock: Clock, stop: threading.Event | None = None,
+                  limit: int = RECORDS_PER_CYCLE) -> int:
+    """Render and store up to ``limit`` due records; returns the number issued.
+
+    The claim commits before the render and the record after it, so no
+    transaction (and never the audit head's lock) is held while rendering.
+    """
+    issued = 0
+    for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
+        pending = _in_transaction(records.claim_next, clock())
+        if pending is None:
+            break
+        try:
+            rendered = records.produce(pending, clock())
+            issued += _in_transaction(records.store, pending, rendered, clock()) is not None
+        except Exception as error:  # one bad record must not stop the others
+            log.exception("record %s (%s) not issued", pending.code, pending.kind)
+            _in_transaction(records.record_failure, pending,
+                            f"{type(error).__name__}: {error}", clock())
+    return issued
+
+
 def run_once(clock: Clock = utcnow, owner: str | None = None,
              sender: Sender | None = None, stop: threading.Event | None = None) -> int:
     """One cycle: timed transitions, due e-mails, then every delivery due now."""
@@ -180,10 +206,34 @@ def prune(now: datetime) -> int:
     return pruned
 
 
+def issue_records_forever(app, stop: threading.Event, clock: Clock = utcnow) -> None:
+    """Issue records until ``stop`` is set, in a thread of its own.
+
+    A render takes a tenth of a second to seconds: on its own thread it never
+    holds up an enforcement delivery or an expiry.
+    """
+    with app.app_context():
+        while not stop.is_set():
+            try:
+                busy = issue_records(clock, stop)
+            except Exception:  # a database outage: log, wait, try again
+                log.exception("record cycle failed")
+                busy = 0
+            if not busy:
+                stop.wait(IDLE_SLEEP)
+
+
 def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
-    """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly."""
+    """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly.
+
+    Records are issued meanwhile by a second thread (``issue_records_forever``).
+    """
     owner, sender = worker_name(), Sender()
     log.info("worker %s started", owner)
+    records_thread = threading.Thread(
+        target=issue_records_forever, name="records", daemon=True,
+        args=(current_app._get_current_object(), stop, clock))
+    records_thread.start()
     next_prune = 0.0
     try:
         while not stop.is_set():
@@ -198,6 +248,8 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
             if not busy:
                 stop.wait(IDLE_SLEEP)
     finally:
+        stop.set()
+        records_thread.join()
         sender.close()
         log.info("worker %s stopped", owner)
 
@@ -206,11 +258,12 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
 @click.option("--once", is_flag=True, help="Run until no work is due now, then exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Deliver webhooks and run timed transitions (expiry, reminders, abandonment)."""
+    """Deliver webhooks, run timed transitions, send e-mails and issue records."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if once:
         prune(utcnow())
         run_once()
+        issue_records(utcnow, limit=10_000)
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

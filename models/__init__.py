@@ -23,6 +23,7 @@ from .enforcement import (
     WebhookEndpoint,
 )
 from .notification import Notification
+from .record import Record, RecordKind, RecordRequest
 from .user import STAFF_ROLES, ApiToken, Role, TokenScope, User
 
 __all__ = [
@@ -48,6 +49,9 @@ __all__ = [
     "MessageKind",
     "ProtocolCounter",
     "ReasonCode",
+    "Record",
+    "RecordKind",
+    "RecordRequest",
     "Role",
     "SendingKind",
     "User",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
 from models import CaseStatus, utcnow
 from workflow import deadlines
 from workflow.engine import STATUS_LABELS
+from workflow.records import codes
 
 
 def init_app(app: Flask) -> None:
@@ -16,4 +19,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "dd/MM/yyyy") if value else "—"
     app.jinja_env.filters["status_label"] = lambda status: STATUS_LABELS[CaseStatus(status)]
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["display_code"] = codes.display
+    app.jinja_env.globals["fresh_since"] = lambda seconds: utcnow() - timedelta(seconds=seconds)
     app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())

@@ -62,6 +62,8 @@ class Tag(enum.StrEnum):
     USER_LOGIN_FAILED = "user:login_failed"
     USER_LOGGED_OUT = "user:logged_out"
     TOKEN_CREATED = "token:created"
+    RECORD_ISSUED = "record:issued"
+    RECORD_DOWNLOADED = "record:downloaded"
 
 
 @dataclass(frozen=True)

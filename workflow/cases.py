@@ -24,6 +24,7 @@ from models import (
     Category,
     MessageKind,
     ReasonCode,
+    RecordKind,
     Role,
     SendingKind,
     User,
@@ -32,7 +33,7 @@ from models import (
     utcnow,
 )
 
-from . import audit, deadlines, engine
+from . import audit, deadlines, engine, records
 from .audit import Actor, Tag
 from .config import setting
 from .errors import Conflict, Forbidden, InvalidInput
@@ -90,6 +91,7 @@ def submit(request: Request, *, customer: User, actor: Actor) -> Case:
                  uf=case.uf, details={"to": case.status.value, "customer_id": customer.id,
                                       "target": case.target, "category": case.category.value,
                                       "terms_version": case.terms_version})
+    records.request_record(RecordKind.RECEIPT, case=case, language=records.language_of(customer))
     return case
 
 

@@ -10,10 +10,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from models import CaseStatus
-from web.labels import SHORT_CATEGORY_LABELS
 from workflow.cases import MESSAGE_MAX
 from workflow.deadlines import UFS
 from workflow.engine import STATUS_LABELS
+from workflow.labels import SHORT_CATEGORY_LABELS
 
 # The queue's default: cases waiting for someone on the staff to move them.
 OPEN_FOR_STAFF = (

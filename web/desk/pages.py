@@ -13,13 +13,12 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from models import Case, CaseStatus, Category, ReasonCode, User, db, utcnow
-from web import labels
+from workflow import labels, privacy
 from workflow.cases import needs_second_approval
 from workflow.config import setting
 from workflow.states import Action
 from workflow.timeline import Entry, timeline
 
-from . import privacy
 from .forms import (
     ActionForm,
     ApproveForm,

@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import CaseStatus, Role, db
-from web import labels
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import cases
+from workflow import cases, labels, privacy
 from workflow.access import case_for
 from workflow.availability import available_actions
 from workflow.config import setting
@@ -24,7 +23,7 @@ from workflow.errors import DomainError, InvalidInput
 from workflow.queue import queue as work_queue
 from workflow.states import Action
 
-from . import pages, privacy
+from . import pages
 from .forms import NoteForm, QueueFilterForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")

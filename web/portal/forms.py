@@ -24,8 +24,8 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from models import Category, SendingKind
-from web.labels import CATEGORY_LABELS, SENDING_KIND_LABELS
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN, MESSAGE_MAX, Request
+from workflow.labels import CATEGORY_LABELS, SENDING_KIND_LABELS
 from workflow.states import Action
 
 

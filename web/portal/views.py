@@ -18,12 +18,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import Case, CaseStatus, Category, Role, db, utcnow
-from web import labels
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import access, availability, cases, deadlines, timeline
+from workflow import access, availability, cases, deadlines, labels, timeline
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN
 from workflow.errors import DomainError
+from workflow.records import access as record_access
 from workflow.states import Action
 
 from .forms import ActionForm, RequestForm
@@ -157,6 +157,8 @@ def _render_case(case: Case, failed: tuple[Action, ActionForm] | None = None):
                      if e.action == "case:info_requested" and e.body), None)
     return render_template(
         "portal/case.html", case=case, entries=entries, forms=forms, question=question,
+        records=record_access.records_of_case(current_user, case.id),
+        waiting=record_access.waiting(case_id=case.id, kinds=record_access.CUSTOMER_KINDS),
         reason=(labels.reason_label(case)
                 if case.status in (CaseStatus.REJECTED, CaseStatus.REVOKED) else None),
         appeal_deadline=deadlines.appeal_deadline(case),

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from models import Case, CaseStatus, Category, ReasonCode, SendingKind, db
-from workflow.audit import Tag
+from models import Case, CaseStatus, Category, ReasonCode, RecordKind, SendingKind, db
+
+from .audit import Tag
 
 CATEGORY_LABELS = {
     Category.OWN_MAIL_SERVER: _l("Servidor de e-mail próprio em um endereço IP fixo"),
@@ -100,3 +101,15 @@ def reason_label(case: Case) -> str | None:
     action = "revoke" if case.status is CaseStatus.REVOKED else "reject"
     reason = db.session.get(ReasonCode, (action, case.reason_code))
     return reason_text(reason) if reason else case.reason_code
+
+
+RECORD_KIND_LABELS = {
+    RecordKind.RECEIPT: _l("Comprovante de protocolo"),
+    RecordKind.APPROVAL: _l("Aviso de aprovação"),
+    RecordKind.REJECTION: _l("Aviso de indeferimento"),
+    RecordKind.REVOCATION: _l("Aviso de revogação"),
+    RecordKind.EXPIRY: _l("Aviso de expiração"),
+    RecordKind.DOSSIER: _l("Dossiê do caso"),
+    RecordKind.HISTORY: _l("Histórico de pedidos do cliente"),
+    RecordKind.REPORT: _l("Relatório do período"),
+}

@@ -1,0 +1,23 @@
+"""The documents of DESIGN §8: one builder per kind of record.
+
+A builder reads what its document needs (in the worker's read transaction) and
+returns a ``Document``: the template, what it reads, and the record's metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models import RecordKind
+
+from . import receipt
+from .base import Document, Pending
+
+BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
+    RecordKind.RECEIPT: receipt.build,
+}
+
+
+def build(pending: Pending) -> Document:
+    """The document ``pending`` asks for."""
+    return BUILDERS[pending.kind](pending)
