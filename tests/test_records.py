@@ -16,6 +16,7 @@ from tests.factories import make_case, make_user
 from tests.helpers import Browser
 from tests.records_support import (
     issue_pending,
+    pdf_a_structure,
     pdf_fonts,
     pdf_info,
     pdf_language,
@@ -91,6 +92,9 @@ def test_receipt_is_pdf_a_3b_with_its_metadata(app):
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     assert receipt.content.startswith(b"%PDF-1.7")
     assert pdf_language(receipt.content) == "pt-BR"
+    assert pdf_a_structure(receipt.content) == {
+        "output_intent": ["/GTS_PDFA1"], "has_profile": True, "fonts_embedded": True,
+        "encrypted": False, "has_id": True, "has_xmp": True}
 
 
 def test_receipt_is_in_english_for_a_customer_who_reads_english(app):
