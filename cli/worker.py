@@ -260,6 +260,7 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
 def worker(once: bool) -> None:
     """Deliver webhooks, run timed transitions, send e-mails and issue records."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 6 lines a render
     if once:
         prune(utcnow())
         run_once()
