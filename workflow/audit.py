@@ -64,6 +64,8 @@ class Tag(enum.StrEnum):
     TOKEN_CREATED = "token:created"
     RECORD_ISSUED = "record:issued"
     RECORD_DOWNLOADED = "record:downloaded"
+    RECORD_HISTORY_EXPORTED = "record:history_exported"  # the JSON statement, served at once
+    RECORD_REPORT_EXPORTED = "record:report_exported"  # a period report's CSV, served at once
 
 
 @dataclass(frozen=True)
