@@ -22,12 +22,18 @@ from .enforcement import (
     StreamCounter,
     WebhookEndpoint,
 )
+from .evidence import AddressSource, EvidenceCheck, EvidenceKind, EvidenceOutcome, EvidenceRun
 from .notification import Notification
-from .record import Record, RecordKind, RecordRequest
+from .record import Record, RecordFile, RecordKind, RecordRequest
 from .user import STAFF_ROLES, ApiToken, Role, TokenScope, User
 
 __all__ = [
     "OPEN_STATUSES",
+    "AddressSource",
+    "EvidenceCheck",
+    "EvidenceKind",
+    "EvidenceOutcome",
+    "EvidenceRun",
     "STAFF_ROLES",
     "ApiToken",
     "AuditEvent",
@@ -50,6 +56,7 @@ __all__ = [
     "ProtocolCounter",
     "ReasonCode",
     "Record",
+    "RecordFile",
     "RecordKind",
     "RecordRequest",
     "Role",

@@ -4,6 +4,8 @@ A ``RecordRequest`` is written in the transaction that calls for a document (a
 submission, a decision, a click on "issue dossier"); the worker renders it outside
 any transaction and stores a ``Record``. Records are insert-only: the database
 refuses UPDATE and DELETE, so a re-issue is a new record that supersedes the old.
+The bytes live apart, in ``RecordFile``, which may only be deleted: retention
+(LGPD) can erase a document about a person while its code and hash stay verifiable.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, str_enum, utcnow
 from .case import Case
@@ -82,6 +84,20 @@ class Record(db.Model):
         ForeignKey("user_account.id"), comment="who asked; NULL: the system")
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     audit_seq: Mapped[int] = mapped_column(comment="the record:issued audit event")
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
 
     case: Mapped[Case | None] = relationship()
+    file: Mapped[RecordFile | None] = relationship(lazy="select")
+
+    @property
+    def content(self) -> bytes | None:
+        """The PDF; None once erased under the retention rules."""
+        return self.file.content if self.file is not None else None
+
+
+class RecordFile(db.Model):
+    """The bytes of one record; never changed, deleted only by retention."""
+
+    __tablename__ = "record_file"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)

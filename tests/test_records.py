@@ -245,6 +245,25 @@ def test_the_database_refuses_to_change_an_issued_record(app, statement):
         assert db.session.scalar(select(db.func.count()).select_from(Record)) == 1
 
 
+def test_the_bytes_are_never_changed_but_retention_may_erase_them(app, client):
+    customer = make_user(app)
+    protocol, receipt = _receipt(app, customer)
+    with app.app_context():
+        with pytest.raises(Exception, match="insert-only"):
+            db.session.execute(text("UPDATE record_file SET content = :x"), {"x": b"%PDF-"})
+        db.session.rollback()
+        db.session.execute(text("DELETE FROM record_file"))
+        db.session.commit()
+    Browser(client).login(customer.email)
+
+    download = client.get(f"/records/{receipt.code}")
+    page = client.get(f"/verify/{codes.display(receipt.code)}").get_data(as_text=True)
+
+    assert download.status_code == 404
+    assert "apagado pela política de retenção" in download.get_data(as_text=True)
+    assert receipt.sha256 in page
+
+
 @pytest.mark.parametrize("source", [
     "file:///etc/passwd",
     "{url}/remoto.png",

@@ -2,13 +2,14 @@
 
 Customers read their own cases' customer documents and their own history
 statements; staff read every record; auditors the records of their scope's
-cases and reports (a national auditor: all), never a customer's statement.
+cases and reports (a national auditor: all), never a customer's statement nor a
+dossier staff asked for (it shows personal data unmasked).
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, or_, select
 
 from models import Record, RecordKind, RecordRequest, Role, User, db
 
@@ -29,7 +30,12 @@ def visible_records(user: User) -> Select[tuple[Record]]:
     if user.role in (Role.OPERATOR, Role.SUPERVISOR):
         return query
     if user.role is Role.AUDITOR:
-        query = query.where(Record.kind != RecordKind.HISTORY)
+        # A dossier staff asked for shows the customer's personal data; an auditor's is
+        # masked (DESIGN §9): auditors read only dossiers that an auditor asked for.
+        auditors = select(User.id).where(User.role == Role.AUDITOR)
+        query = query.where(Record.kind != RecordKind.HISTORY,
+                            or_(Record.kind != RecordKind.DOSSIER,
+                                Record.issued_by_id.in_(auditors)))
         return query.where(Record.uf == user.uf) if user.uf else query
     return query.where(false())
 
@@ -46,6 +52,9 @@ def record_for(user: User, code_text: str) -> Record:
 
 def download(record: Record, actor: Actor) -> bytes:
     """The record's bytes; every download is an audit event (commit before serving)."""
+    if record.content is None:
+        raise NotFound(_l("Este documento foi apagado pela política de retenção de dados; "
+                          "o código e o hash continuam verificáveis."))
     audit.record(Tag.RECORD_DOWNLOADED, actor, object_type="record", object_id=record.code,
                  uf=record.uf, details={"kind": record.kind.value, "case_id": record.case_id})
     return record.content

@@ -19,7 +19,7 @@ from flask_babel import force_locale, format_datetime
 from markupsafe import Markup
 from sqlalchemy import select
 
-from models import Case, Record, RecordKind, RecordRequest, User, db, iso_utc, utcnow
+from models import Case, Record, RecordFile, RecordKind, RecordRequest, User, db, iso_utc, utcnow
 
 from .. import audit
 from ..audit import Actor, Tag
@@ -36,18 +36,19 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 def request_record(kind: RecordKind, *, language: str, requested_by: User | None = None,
                    case: Case | None = None, customer: User | None = None,
                    uf: str | None = None, period: tuple[date, date] | None = None,
-                   now: datetime | None = None) -> RecordRequest:
+                   variant: str | None = None, now: datetime | None = None) -> RecordRequest:
     """Ask for a record in the current transaction; the worker issues it after commit.
 
     A case's record belongs to its customer and its state. The same document
-    asked for twice before it is issued is one request.
+    asked for twice before it is issued is one request. ``variant`` keeps apart
+    documents that differ by audience (a dossier with personal data masked).
     """
     if case is not None:
         customer, uf = case.customer, case.uf
     start, end = period or (None, None)
     series = ":".join(str(part) if part is not None else "-" for part in (
         kind.value, case.id if case else None, customer.id if customer else None, uf,
-        start, end, language))
+        start, end, language, *((variant,) if variant else ())))
     waiting = db.session.scalars(select(RecordRequest).where(
         RecordRequest.series == series, RecordRequest.done_at.is_(None),
         RecordRequest.next_attempt_at.is_not(None))).first()
@@ -171,7 +172,7 @@ def store(pending: Pending, rendered: Rendered, now: datetime) -> Record | None:
         customer_id=pending.customer_id, uf=pending.uf, period_start=pending.period_start,
         period_end=pending.period_end, language=pending.language, sha256=sha256,
         size=len(rendered.pdf), signer=rendered.signer, issued_by_id=pending.requested_by_id,
-        issued_at=now, audit_seq=event.seq, content=rendered.pdf)
+        issued_at=now, audit_seq=event.seq, file=RecordFile(content=rendered.pdf))
     db.session.add(record)
     row.done_at, row.next_attempt_at, row.last_error = now, None, None
     db.session.flush()
