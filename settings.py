@@ -42,6 +42,25 @@ def _prefixes(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
     return tuple(ipaddress.ip_network(p.strip()) for p in value.split(",") if p.strip())
 
 
+def _resolvers(value: str) -> tuple[tuple[str, int], ...]:
+    """``IP``, ``IP:port`` or ``[IPv6]:port``, comma-separated; empty: /etc/resolv.conf."""
+    servers = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        host, port = item, 53
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = int(rest[1:]) if rest.startswith(":") else 53
+        elif item.count(":") == 1:
+            host, port_text = item.split(":")
+            port = int(port_text)
+        servers.append((str(ipaddress.ip_address(host)), port))
+        if not 0 < port < 65536:
+            raise ValueError(f"not a port: {port}")
+    return tuple(servers)
+
+
 # name -> (default, parser). The parser turns the environment's text into a value.
 SETTINGS: dict[str, tuple[str, object]] = {
     "DATABASE_URL": (f"sqlite:///{HERE / 'instance' / 'porta25.db'}", str),
@@ -90,6 +109,11 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # Who issues the records, and the service channel they point customers to.
     "ISP_NAME": ("Provedor Exemplo Telecom Ltda", str),
     "ISP_SUPPORT": ("SAC 0800 000 0000 · atendimento@exemplo.com.br", str),
+    # The resolvers the worker asks for a case's evidence (PTR, SPF, MX): empty means the
+    # system's /etc/resolv.conf. Each query waits at most EVIDENCE_TIMEOUT_SECONDS, and a
+    # round of checks five times that.
+    "EVIDENCE_RESOLVERS": ("", _resolvers),
+    "EVIDENCE_TIMEOUT_SECONDS": ("3", float),
 }
 
 
