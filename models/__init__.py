@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from .audit import AuditEvent, AuditHead
+from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base, db, iso_utc, utcnow
 from .case import (
     OPEN_STATUSES,
@@ -24,8 +24,9 @@ from .enforcement import (
 )
 from .evidence import AddressSource, EvidenceCheck, EvidenceKind, EvidenceOutcome, EvidenceRun
 from .notification import Notification
+from .oversight import CalendarDay, PersonalDataReveal
 from .record import Record, RecordFile, RecordKind, RecordRequest
-from .user import STAFF_ROLES, ApiToken, Role, TokenScope, User
+from .user import STAFF_ROLES, ApiToken, RecoveryCode, Role, TokenScope, User
 
 __all__ = [
     "OPEN_STATUSES",
@@ -36,6 +37,10 @@ __all__ = [
     "EvidenceRun",
     "STAFF_ROLES",
     "ApiToken",
+    "AuditCheckpoint",
+    "CalendarDay",
+    "PersonalDataReveal",
+    "RecoveryCode",
     "AuditEvent",
     "AuditHead",
     "Base",

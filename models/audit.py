@@ -37,3 +37,20 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int]
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditCheckpoint(db.Model):
+    """A signed statement of the chain's head (DESIGN §9): ``seq`` and ``hash`` at ``signed_at``.
+
+    ``note`` is the C2SP signed-note text exactly as signed and published, so a
+    regulator can check it with the public key alone. Insert-only (triggers).
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False,
+                                     comment="the last event the checkpoint covers")
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), comment="the chain hash at seq")
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(8), comment="hex, C2SP key ID of the signer")
+    note: Mapped[str] = mapped_column(Text, comment="the signed note, verbatim")

@@ -107,6 +107,8 @@ class Case(db.Model):
     valid_from: Mapped[datetime | None]
     valid_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(
+        comment="personal data erased under the retention rules (LGPD)")
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
