@@ -6,6 +6,7 @@ prefixes); production overrides them through the environment.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -61,6 +62,38 @@ def _resolvers(value: str) -> tuple[tuple[str, int], ...]:
     return tuple(servers)
 
 
+def _ed25519_seed(value: str) -> str:
+    """Base64 of a 32-byte Ed25519 seed, or empty; the error never repeats the secret."""
+    value = value.strip()
+    if value:
+        try:
+            seed = base64.b64decode(value, validate=True)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError("AUDIT_SIGNING_KEY is not base64 of a 32-byte Ed25519 seed")
+    return value
+
+
+_KEY_NAME = re.compile(r"[^\s+]+")  # a C2SP signed-note key name
+_VERIFIER_KEY = re.compile(r"[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43}=?")
+
+
+def _key_name(value: str) -> str:
+    if not _KEY_NAME.fullmatch(value.strip()):
+        raise ValueError(f"not a C2SP key name (no spaces, no '+'): {value!r}")
+    return value.strip()
+
+
+def _verifier_keys(value: str) -> tuple[str, ...]:
+    """C2SP verifier key strings (``name+keyid+base64``), comma-separated."""
+    keys = tuple(part.strip() for part in value.split(",") if part.strip())
+    for key in keys:
+        if not _VERIFIER_KEY.fullmatch(key):
+            raise ValueError(f"not a C2SP Ed25519 verifier key: {key!r}")
+    return keys
+
+
 # name -> (default, parser). The parser turns the environment's text into a value.
 SETTINGS: dict[str, tuple[str, object]] = {
     "DATABASE_URL": (f"sqlite:///{HERE / 'instance' / 'porta25.db'}", str),
@@ -109,6 +142,27 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # Who issues the records, and the service channel they point customers to.
     "ISP_NAME": ("Provedor Exemplo Telecom Ltda", str),
     "ISP_SUPPORT": ("SAC 0800 000 0000 · atendimento@exemplo.com.br", str),
+    # Optional PAdES signature of every record: a PKCS#12 file with an RSA key and its
+    # password (never logged). Empty: records are not signed; the verification code and
+    # the stored SHA-256 are the proof either way.
+    "RECORD_SIGNING_P12": ("", str),
+    "RECORD_SIGNING_P12_PASSWORD": ("", str),
+    # Roots whose chains the verification page calls trusted (e.g. ICP-Brasil's AC Raiz):
+    # PEM or DER files, comma-separated. Empty: it says no signature chain is trusted.
+    "RECORD_TRUST_ROOTS": ("", str),
+    # Uploads to the public verification page, per client address.
+    "VERIFY_RATE_LIMIT": ("20 per minute", str),
+    # Signed checkpoints of the audit chain's head (DESIGN §9, workflow/checkpoints.py).
+    # The Ed25519 private key as base64 of its 32-byte seed (`flask audit new-key` makes
+    # one; never logged). Empty: no checkpoints, which the worker and `audit verify` say.
+    "AUDIT_SIGNING_KEY": ("", _ed25519_seed),
+    # The key's C2SP name, also the checkpoints' origin line: a schema-less URL.
+    "AUDIT_KEY_NAME": ("porta25.example.com.br/audit", _key_name),
+    # The worker signs the head this often, and only when it moved since the last one.
+    "AUDIT_CHECKPOINT_INTERVAL_SECONDS": ("3600", int),
+    # Earlier public keys (C2SP verifier key strings, comma-separated) that older
+    # checkpoints were signed with: kept after a rotation, checked and published.
+    "AUDIT_VERIFIER_KEYS": ("", _verifier_keys),
     # The resolvers the worker asks for a case's evidence (PTR, SPF, MX): empty means the
     # system's /etc/resolv.conf. Each query waits at most EVIDENCE_TIMEOUT_SECONDS, and a
     # round of checks five times that.
