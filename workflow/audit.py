@@ -61,6 +61,10 @@ class Tag(enum.StrEnum):
     USER_LOGGED_IN = "user:logged_in"
     USER_LOGIN_FAILED = "user:login_failed"
     USER_LOGGED_OUT = "user:logged_out"
+    USER_TOTP_ENROLLED = "user:totp_enrolled"  # second factor confirmed by a first code
+    USER_TOTP_FAILED = "user:totp_failed"  # a wrong, expired or replayed code at sign-in
+    USER_RECOVERY_CODE_USED = "user:recovery_code_used"
+    USER_TOTP_RESET = "user:totp_reset"  # by a supervisor or the CLI: enrol again
     TOKEN_CREATED = "token:created"
     RECORD_ISSUED = "record:issued"
     RECORD_DOWNLOADED = "record:downloaded"
