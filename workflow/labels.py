@@ -113,3 +113,23 @@ RECORD_KIND_LABELS = {
     RecordKind.HISTORY: _l("Histórico de pedidos do cliente"),
     RecordKind.REPORT: _l("Relatório do período"),
 }
+
+# What became of a request (workflow.records.statistics.outcome), in the history and reports.
+OUTCOME_LABELS = {
+    "granted": _l("Aprovado"),
+    "refused": _l("Indeferido"),
+    "withdrawn": _l("Encerrado sem decisão"),
+    "pending": _l("Em andamento"),
+}
+APPEAL_OUTCOME_LABELS = {
+    "granted": _l("Recurso aceito: pedido aprovado"),
+    "upheld": _l("Recurso negado: indeferimento mantido"),
+    "pending": _l("Recurso em análise"),
+    "withdrawn": _l("Pedido encerrado durante o recurso"),
+}
+DEADLINE_STATE_LABELS = {
+    "met": _l("Cumprido"),
+    "missed": _l("Descumprido"),
+    "open": _l("Em curso ou pausado"),
+    "not_applicable": _l("Não se aplica"),
+}

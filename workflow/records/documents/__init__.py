@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 from models import RecordKind
 
-from . import receipt
+from . import history, receipt
 from .base import Document, Pending
 
 BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
     RecordKind.RECEIPT: receipt.build,
+    RecordKind.HISTORY: history.build,
 }
 
 
