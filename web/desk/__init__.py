@@ -1,4 +1,5 @@
-from . import enforcement  # noqa: F401  (registers the supervisors' enforcement pages)
+# Registered on the desk blueprint: the supervisors' enforcement pages, the period reports.
+from . import enforcement, reports  # noqa: F401
 from .views import bp
 
 __all__ = ["bp"]

@@ -10,12 +10,13 @@ from collections.abc import Callable
 
 from models import RecordKind
 
-from . import history, receipt
+from . import history, receipt, report
 from .base import Document, Pending
 
 BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
     RecordKind.RECEIPT: receipt.build,
     RecordKind.HISTORY: history.build,
+    RecordKind.REPORT: report.build,
 }
 
 
