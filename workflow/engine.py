@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Case, CaseStatus, Message, MessageKind, Role, db
+from models import Case, CaseStatus, Message, MessageKind, RecordKind, Role, db
 
-from . import audit, outbox
+from . import audit, outbox, records
 from .audit import Actor, Tag
 from .errors import Conflict, Forbidden
 from .states import TRANSITIONS, Action, Guard, Transition, transitions_for
@@ -24,6 +24,14 @@ STATUS_LABELS = {
     CaseStatus.CANCELLED: _l("Cancelado"),
     CaseStatus.REVOKED: _l("Revogado"),
     CaseStatus.EXPIRED: _l("Expirado"),
+}
+
+# Which new status calls for which decision notice to the customer (DESIGN §8).
+NOTICE_FOR_STATUS = {
+    CaseStatus.APPROVED: RecordKind.APPROVAL,
+    CaseStatus.REJECTED: RecordKind.REJECTION,
+    CaseStatus.REVOKED: RecordKind.REVOCATION,
+    CaseStatus.EXPIRED: RecordKind.EXPIRY,
 }
 
 ACTION_LABELS = {
@@ -110,7 +118,11 @@ def apply(
     message_kind: MessageKind = MessageKind.PUBLIC,
     details: dict | None = None,
 ) -> audit.AuditEvent:
-    """Set the new status, keep the message, flush (version check) and audit, in that order."""
+    """Set the new status, keep the message, flush (version check) and audit, in that order.
+
+    A new status may put an event on the enforcement stream and call for a decision
+    notice; the notice's builder finds this audit event later (it is written last).
+    """
     source = case.status
     case.status = target or transition.target
     details = {"from": source.value, "to": case.status.value, **(details or {})}
@@ -121,6 +133,9 @@ def apply(
     event_type = outbox.EVENT_FOR_STATUS.get(case.status)
     if event_type is not None and case.status is not source:
         details["sequence"] = outbox.emit(case, event_type).sequence
+    notice = NOTICE_FOR_STATUS.get(case.status)
+    if notice is not None and case.status is not source:
+        records.request_record(notice, case=case, language=records.language_of(case.customer))
     return audit.record(tag, actor, object_type="case", object_id=case.protocol,
                         uf=case.uf, details=details)
 

@@ -10,13 +10,16 @@ from collections.abc import Callable
 
 from models import RecordKind
 
-from . import history, receipt, report
+from . import history, notices, receipt
 from .base import Document, Pending
 
 BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
     RecordKind.RECEIPT: receipt.build,
+    RecordKind.APPROVAL: notices.build,
+    RecordKind.REJECTION: notices.build,
+    RecordKind.REVOCATION: notices.build,
+    RecordKind.EXPIRY: notices.build,
     RecordKind.HISTORY: history.build,
-    RecordKind.REPORT: report.build,
 }
 
 
