@@ -1,7 +1,9 @@
-"""`flask worker [--once]`: timed transitions, e-mails, the enforcement stream, records.
+"""`flask worker [--once]`: timed transitions, e-mails, the enforcement stream, records,
+evidence checks.
 
-Every step is a transaction of its own, committed here; the HTTP call happens
-between them, outside any transaction (DESIGN §5, field notes §12). ``clock``
+Every step is a transaction of its own, committed here; the HTTP call (and the DNS
+queries of the evidence checks) happen between them, outside any transaction
+(DESIGN §5, field notes §12). ``clock``
 gives the time of each step: tests pass a clock of their own instead of waiting.
 """
 
@@ -22,7 +24,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import Case, OutboxEvent, db, utcnow
-from workflow import cases, changes, delivery, notifications, timed
+from workflow import cases, changes, delivery, evidence, evidence_checks, notifications, timed
+from workflow.config import setting
 from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
 from workflow.errors import DomainError
@@ -36,6 +39,7 @@ Clock = Callable[[], datetime]
 IDLE_SLEEP = 1.0
 PRUNE_EVERY = 3600.0  # seconds between prunings of the stream's old prefix
 RECORDS_PER_CYCLE = 20  # records issued between two checks of the stop signal's batch
+EVIDENCE_PER_CYCLE = 20  # rounds of evidence checks, likewise
 
 
 def worker_name() -> str:
@@ -184,6 +188,30 @@ def issue_records(clock: Clock, stop: threading.Event | None = None,
     return issued
 
 
+def check_evidence(clock: Clock, stop: threading.Event | None = None,
+                   limit: int = EVIDENCE_PER_CYCLE) -> int:
+    """Run up to ``limit`` due rounds of evidence checks; returns the rounds stored.
+
+    The claim commits before the DNS queries and the findings after them, so no
+    transaction waits on a resolver; a silent one delays only this step.
+    """
+    servers, timeout = setting("EVIDENCE_RESOLVERS"), setting("EVIDENCE_TIMEOUT_SECONDS")
+    stored = 0
+    for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
+        subject = _in_transaction(evidence.claim_next, clock())
+        if subject is None:
+            break
+        try:
+            found = evidence_checks.run_checks(subject, servers=servers, timeout=timeout)
+        except Exception:  # a fault of ours: the round says so and the next case goes on
+            log.exception("evidence checks of case id %s failed", subject.case_id)
+            found = evidence_checks.failed(subject)
+        stored += _in_transaction(evidence.store, subject, found, clock())
+    return stored
+
+
 def run_once(clock: Clock = utcnow, owner: str | None = None,
              sender: Sender | None = None, stop: threading.Event | None = None) -> int:
     """One cycle: timed transitions, due e-mails, then every delivery due now."""
@@ -206,34 +234,51 @@ def prune(now: datetime) -> int:
     return pruned
 
 
+def _forever(app, stop: threading.Event, cycle: Callable[[], int], what: str) -> None:
+    """Call ``cycle`` until ``stop`` is set, resting a second whenever it found nothing."""
+    with app.app_context():
+        while not stop.is_set():
+            try:
+                busy = cycle()
+            except Exception:  # a database outage: log, wait, try again
+                log.exception("%s cycle failed", what)
+                busy = 0
+            if not busy:
+                stop.wait(IDLE_SLEEP)
+
+
 def issue_records_forever(app, stop: threading.Event, clock: Clock = utcnow) -> None:
     """Issue records until ``stop`` is set, in a thread of its own.
 
     A render takes a tenth of a second to seconds: on its own thread it never
     holds up an enforcement delivery or an expiry.
     """
-    with app.app_context():
-        while not stop.is_set():
-            try:
-                busy = issue_records(clock, stop)
-            except Exception:  # a database outage: log, wait, try again
-                log.exception("record cycle failed")
-                busy = 0
-            if not busy:
-                stop.wait(IDLE_SLEEP)
+    _forever(app, stop, lambda: issue_records(clock, stop), "record")
+
+
+def check_evidence_forever(app, stop: threading.Event, clock: Clock = utcnow) -> None:
+    """Run due evidence checks until ``stop`` is set, in a thread of its own.
+
+    A resolver that does not answer costs a few timeouts a round: on its own
+    thread that never holds up a delivery, an expiry or a record.
+    """
+    _forever(app, stop, lambda: check_evidence(clock, stop), "evidence")
 
 
 def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
     """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly.
 
-    Records are issued meanwhile by a second thread (``issue_records_forever``).
+    Records are issued meanwhile by a second thread (``issue_records_forever``), and
+    evidence checked by a third (``check_evidence_forever``).
     """
     owner, sender = worker_name(), Sender()
     log.info("worker %s started", owner)
-    records_thread = threading.Thread(
-        target=issue_records_forever, name="records", daemon=True,
-        args=(current_app._get_current_object(), stop, clock))
-    records_thread.start()
+    app = current_app._get_current_object()
+    helpers = [threading.Thread(target=target, name=name, daemon=True, args=(app, stop, clock))
+               for target, name in ((issue_records_forever, "records"),
+                                    (check_evidence_forever, "evidence"))]
+    for thread in helpers:
+        thread.start()
     next_prune = 0.0
     try:
         while not stop.is_set():
@@ -249,7 +294,8 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
                 stop.wait(IDLE_SLEEP)
     finally:
         stop.set()
-        records_thread.join()
+        for thread in helpers:
+            thread.join()
         sender.close()
         log.info("worker %s stopped", owner)
 
@@ -258,13 +304,14 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
 @click.option("--once", is_flag=True, help="Run until no work is due now, then exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Deliver webhooks, run timed transitions, send e-mails and issue records."""
+    """Deliver webhooks, run timed transitions, send e-mails, issue records, check evidence."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 6 lines a render
     if once:
         prune(utcnow())
         run_once()
         issue_records(utcnow, limit=10_000)
+        check_evidence(utcnow, limit=10_000)
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -11,6 +11,8 @@ from schemathesis.config import SchemathesisConfig
 
 from tests.api_support import make_token
 from tests.factories import act, make_case, make_user
+from tests.records_support import issue_pending, records_of
+from workflow.records import codes
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -29,8 +31,10 @@ def seeded(app) -> dict:
     act(app, protocols[2], "claim", operator)
     act(app, protocols[2], "approve", operator, valid_days=30)
     act(app, protocols[3], "cancel", customer)
+    issue_pending(app)  # the receipts (and notices), so that records answer 200 too
     return {"token": make_token(app, supervisor), "customer": customer.email,
-            "protocols": protocols}
+            "protocols": protocols,
+            "codes": [codes.display(record.code) for record in records_of(app)]}
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +52,7 @@ def api_schema(app):
         "headers": {"Authorization": f"Bearer {data['token']}"},
         "dictionaries": {
             "protocols": {"values": data["protocols"]},
+            "codes": {"values": data["codes"]},
             "customers": {"values": [data["customer"]]},
             "hosts": {"values": ["mail.exemplo.com.br"]},
             "terms": {"values": [app.config["TERMS_VERSION"]]},
@@ -57,6 +62,7 @@ def api_schema(app):
         # Known-good values some of the time, so that successes are exercised too.
         "parameters": {
             "path.protocol": {"dictionary": "protocols", "probability": 0.7},
+            "path.code": {"dictionary": "codes", "probability": 0.7},
             "body.customer_email": {"dictionary": "customers", "probability": 1.0},
             "body.mail_hostname": {"dictionary": "hosts", "probability": 0.9},
             "body.subscriber_id": {"dictionary": "subscribers", "probability": 0.9},

@@ -49,6 +49,7 @@ class Tag(enum.StrEnum):
     CASE_ABANDONED = "case:abandoned"
     CASE_NOTE_ADDED = "case:note_added"
     CASE_EXPIRY_REMINDED = "case:expiry_reminded"
+    CASE_EVIDENCE_REQUESTED = "case:evidence_requested"  # staff asked the DNS checks again
     ENDPOINT_CREATED = "endpoint:created"
     ENDPOINT_SECRET_ROTATED = "endpoint:secret_rotated"
     ENDPOINT_ENABLED = "endpoint:enabled"

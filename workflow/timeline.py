@@ -11,6 +11,11 @@ from sqlalchemy import select
 
 from models import AuditEvent, Case, Message, MessageKind, User, db
 
+from .audit import Tag
+
+# Events of the staff's own work that the customer's story leaves out.
+STAFF_ONLY = frozenset({Tag.CASE_EVIDENCE_REQUESTED.value})
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -32,6 +37,8 @@ def timeline(case: Case, *, for_staff: bool) -> list[Entry]:
     messages = {m.id: m for m in case.messages}
     entries = []
     for event in events:
+        if event.action in STAFF_ONLY and not for_staff:
+            continue
         details = json.loads(event.details)
         message = messages.get(details.get("message_id"))
         internal = message is not None and message.kind is MessageKind.INTERNAL

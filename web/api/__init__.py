@@ -1,4 +1,4 @@
-from . import enforcement  # noqa: F401  (registers /enforcement/* on the blueprint)
+from . import enforcement, records  # noqa: F401  (register their routes on the blueprint)
 from .views import bp
 
 __all__ = ["bp"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from models import CaseStatus, Category, EventType, SendingKind
+from models import CaseStatus, Category, EventType, RecordKind, SendingKind
 from workflow.cases import JUSTIFICATION_MAX, JUSTIFICATION_MIN, MESSAGE_MAX, MESSAGES_PER_DAY_MAX
 from workflow.changes import MAX_LIMIT as CHANGES_MAX
 from workflow.deadlines import UFS
@@ -24,6 +24,7 @@ API_VERSION = "1.0.0"
 MAX_PAGE = 100
 VERSION_MAX = 2**31 - 1
 PROTOCOL_PATTERN = "^[0-9]{13}$"
+CODE_PATTERN = "^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"
 # Text the API accepts never holds NUL: PostgreSQL cannot store it in text columns.
 NO_NUL = "^[^\\u0000]*$"
 
@@ -147,6 +148,10 @@ def _response_schemas() -> dict:
             },
         },
         "Case": _case(),
+        "Record": _record_schema(),
+        "RecordList": {
+            "type": "object", "required": ["records"], "additionalProperties": False,
+            "properties": {"records": {"type": "array", "items": _ref("Record")}}},
         "CaseList": {
             "type": "object", "required": ["cases", "next_cursor"],
             "additionalProperties": False,
@@ -160,7 +165,7 @@ MESSAGES = {
     400: "Malformed JSON, a body that is not an object, or a Content-Type other than JSON.",
     401: "Missing or invalid token.",
     403: "The token owner's role may not do this.",
-    404: "No such case within your reach, or an unknown action.",
+    404: "No such case or record within your reach, or an unknown action.",
     409: "Transition not allowed from the current status, stale version, or duplicate target.",
     413: "Body larger than API_MAX_BODY_BYTES.",
     410: "The events after `after` are no longer kept: resync from the allow-list.",
@@ -197,6 +202,11 @@ def _parameters() -> dict:
         "protocol": {"name": "protocol", "in": "path", "required": True,
                      "description": "13 digits; a malformed protocol gives 404.",
                      "schema": {"type": "string", "pattern": PROTOCOL_PATTERN}},
+        "code": {"name": "code", "in": "path", "required": True,
+                 "description": "A record's verification code; case, spaces and hyphens do "
+                                "not matter. Unknown, someone else's or malformed: 404.",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 40},
+                 "examples": {"printed": {"value": "7KQ2-M9XD-4TNV-8HCE"}}},
         "action": {"name": "action", "in": "path", "required": True,
                    "schema": {"type": "string", "enum": [a.value for a in USER_ACTIONS]}},
     }
@@ -294,6 +304,53 @@ def _enforcement_paths() -> dict:
     }
 
 
+def _record_schema() -> dict:
+    """A record as GET /cases/{protocol}/records lists it (representations.record_json)."""
+    text, code = {"type": "string"}, {"type": "string", "pattern": CODE_PATTERN}
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["code", "kind", "issued_at", "sha256", "size", "language", "signer",
+                     "supersedes", "superseded_by", "verify_url", "url"],
+        "properties": {
+            "code": {**code, "description": "Verification code, as printed on the PDF.",
+                     "examples": ["7KQ2-M9XD-4TNV-8HCE"]},
+            "kind": {**text, "enum": [k.value for k in RecordKind]},
+            "issued_at": MOMENT,
+            "sha256": {**text, "pattern": "^[0-9a-f]{64}$",
+                       "description": "Of the PDF's bytes: a file is this record only if "
+                                      "its SHA-256 is this one."},
+            "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+            "language": {**text, "examples": ["pt-BR", "en"]},
+            "signer": {**_nullable(text), "description": "Subject of the certificate of the "
+                                                        "PAdES signature; null: not signed."},
+            "supersedes": {**_nullable(code), "description": "The earlier version it replaces."},
+            "superseded_by": {**_nullable(code), "description": "The newer version, if any."},
+            "verify_url": {**text, "description": "The public page that confirms it (its QR)."},
+            "url": {**text, "description": "The PDF: GET /api/v1/records/{code}."},
+        },
+    }
+
+
+def _record_paths() -> dict:
+    pdf = {"description": "The PDF, byte for byte as issued; the download is audited.",
+           "headers": {"Content-Disposition": {"required": True, "schema": {"type": "string"}}},
+           "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    return {
+        "/api/v1/cases/{protocol}/records": {
+            "parameters": [{"$ref": "#/components/parameters/protocol"}],
+            "get": {"operationId": "listCaseRecords",
+                    "summary": "The case's records you may read, newest first.",
+                    "description": "Receipts, decision notices and, for staff and auditors, "
+                                   "dossiers. Records being prepared are not listed yet.",
+                    "responses": _responses({"200": _json("RecordList", "The records.")},
+                                            401, 403, 404)}},
+        "/api/v1/records/{code}": {
+            "parameters": [{"$ref": "#/components/parameters/code"}],
+            "get": {"operationId": "getRecord", "summary": "One record's PDF.",
+                    "responses": _responses({"200": pdf}, 401, 403, 404)}},
+    }
+
+
 def _paths() -> dict:
     case_ok = _json("Case", "The case.")
     created = _json("Case", "Case filed; Location points at it.",
@@ -329,6 +386,7 @@ def _paths() -> dict:
                     "application/json": {"schema": _ref("ActionRequest")}}},
                 "responses": _responses({"200": case_ok}, 400, 401, 403, 404, 409, 413, 422)},
         },
+        **_record_paths(),
         **_enforcement_paths(),
     }
 

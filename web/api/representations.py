@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import url_for
 
-from models import Case, iso_utc
+from models import Case, Record, iso_utc
 from workflow.audit import Actor
 from workflow.availability import available_actions
+from workflow.records import codes
+from workflow.records.issue import verify_url
 
 
 def _sending_profile(case: Case) -> dict | None:
@@ -43,4 +45,26 @@ def case_json(case: Case, actor: Actor) -> dict:
         "version": case.version,
         "assignee": case.assignee_id,
         "links": {"self": url_for("api.get_case", protocol=case.protocol), "actions": actions},
+    }
+
+
+def _code(code: str | None) -> str | None:
+    return codes.display(code) if code else None
+
+
+def record_json(record: Record, supersedes: str | None, superseded_by: str | None) -> dict:
+    """The record as components.schemas.Record: what it is and where to get and check it."""
+    code = codes.display(record.code)
+    return {
+        "code": code,
+        "kind": record.kind.value,
+        "issued_at": iso_utc(record.issued_at),
+        "sha256": record.sha256,
+        "size": record.size,
+        "language": record.language.replace("_", "-"),
+        "signer": record.signer,
+        "supersedes": _code(supersedes),
+        "superseded_by": _code(superseded_by),
+        "verify_url": verify_url(code),
+        "url": url_for("api.get_record", code=code),
     }

@@ -111,3 +111,16 @@ def code_from(text: str | None) -> str:
         raise InvalidInput(_l("Este não é um código de verificação: são 16 letras e números "
                               "em grupos de quatro, como 7KQ2-M9XD-4TNV-8HCE."), field="code")
     return codes.display(code)
+
+
+def series_links(records: list[Record]) -> dict[int, tuple[str | None, str | None]]:
+    """For each record, the codes of the record it supersedes and of the one superseding it."""
+    series = {record.series for record in records}
+    if not series:
+        return {}
+    rows = db.session.execute(select(Record.id, Record.code, Record.supersedes_id)
+                              .where(Record.series.in_(series))).all()
+    code_of = {row.id: row.code for row in rows}
+    successor = {row.supersedes_id: row.code for row in rows if row.supersedes_id is not None}
+    return {record.id: (code_of.get(record.supersedes_id), successor.get(record.id))
+            for record in records}
