@@ -84,6 +84,7 @@ STAFF_EVENT_LABELS = {
     Tag.CASE_ABANDONED: _l("Encerrado por falta de resposta"),
     Tag.CASE_NOTE_ADDED: _l("Mensagem"),
     Tag.CASE_EXPIRY_REMINDED: _l("Lembrete de vencimento enviado ao cliente"),
+    Tag.CASE_EVIDENCE_REQUESTED: _l("Verificações automáticas pedidas novamente"),
 }
 STAFF_AUTHOR_LABELS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
                        "system": _l("Sistema")}

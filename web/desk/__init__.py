@@ -1,5 +1,6 @@
-# Registered on the desk blueprint: the supervisors' enforcement pages, the period reports.
-from . import enforcement, reports  # noqa: F401
+# Registered on the desk blueprint: the supervisors' enforcement pages, the period reports,
+# the case page's automated checks.
+from . import enforcement, evidence, reports  # noqa: F401
 from .views import bp
 
 __all__ = ["bp"]
