@@ -106,7 +106,10 @@ def test_a_configured_certificate_signs_each_record_pades_b_b(app_factory, certi
     xmp = pdf_xmp(receipt.content)
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     assert receipt.content.startswith(b"%PDF-1.7")
-    assert "/Version" not in pypdf.PdfReader(io.BytesIO(receipt.content)).trailer["/Root"]
+    root = pypdf.PdfReader(io.BytesIO(receipt.content)).trailer["/Root"]
+    assert "/Version" not in root
+    (widget,) = [field.get_object() for field in root["/AcroForm"]["/Fields"]]
+    assert widget["/F"] & 4 and [float(n) for n in widget["/Rect"]] == [0, 0, 0, 0]  # PDF/A
     assert protocol in pdf_text(receipt.content)
     info = pdf_info(receipt.content)
     assert info["/Title"] == f"Comprovante de protocolo {protocol}"
