@@ -281,7 +281,9 @@ class TestAuditors:
         page = auditor.text(case_url(sp_case))
         assert "mail.exemplo.com.br" in page and "Estamos conferindo o DNS." in page
         assert "Cliente antigo" not in page and "Nota interna" not in page
-        assert "<form method=\"post\" action=\"/desk/cases" not in page
+        # Their one form asks for the case's dossier; no decision, no note.
+        forms = re.findall(r'<form method="post" action="(/desk/cases[^"]*)"', page)
+        assert forms == [f"{case_url(sp_case)}/records/dossier"]
         assert "Ana Pereira" not in page and people["customer"].email not in page
         assert "+55 11 99999-0000" not in page and "***." in page
 

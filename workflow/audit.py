@@ -71,6 +71,7 @@ class Tag(enum.StrEnum):
     RECORD_DOWNLOADED = "record:downloaded"
     RECORD_HISTORY_EXPORTED = "record:history_exported"  # the JSON statement, served at once
     RECORD_REPORT_EXPORTED = "record:report_exported"  # a period report's CSV, served at once
+    RECORD_REQUESTED = "record:requested"  # a person asked for a dossier or a re-issue
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from models import Case, CaseStatus, Category, ReasonCode, User, db, utcnow
+from models import Case, CaseStatus, Category, ReasonCode, RecordKind, User, db, utcnow
 from workflow import labels, privacy
 from workflow.cases import needs_second_approval
 from workflow.config import setting
+from workflow.records import access as record_access
+from workflow.records.on_demand import REISSUABLE
 from workflow.states import Action
 from workflow.timeline import Entry, timeline
 
@@ -139,3 +141,17 @@ def case_timeline(case: Case, *, staff: bool) -> list[TimelineRow]:
                     labels.STAFF_AUTHOR_LABELS.get(entry.author, entry.author))
         for entry in timeline(case, for_staff=staff)
     ]
+
+
+def documents_of(case: Case, user: User) -> dict:
+    """The case page's documents: issued, being prepared, and what staff may re-issue."""
+    records = record_access.records_of_case(user, case.id)
+    waiting = record_access.waiting(case_id=case.id,
+                                    kinds=frozenset(RecordKind) - {RecordKind.HISTORY})
+    seen, reissuable = set(), []
+    for record in records:  # newest first: the first of a series is the one to re-issue
+        if record.kind in REISSUABLE and record.series not in seen:
+            seen.add(record.series)
+            reissuable.append(record)
+    return {"records": records, "waiting": waiting,
+            "reissuable": reissuable if user.is_staff else []}

@@ -151,6 +151,7 @@ def _case_page(case, *, bound: dict | None = None, notes: dict | None = None, st
         reason=labels.reason_label(case), first_approver=pages.first_approver(case),
         four_eyes=pages.four_eyes(case), max_validity=setting("MAX_VALIDITY_DAYS"),
         enforcement=status_for_case(case) if staff else None,
+        documents=pages.documents_of(case, current_user), labels=labels,
     ), status
 
 

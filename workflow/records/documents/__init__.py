@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from models import RecordKind
 
-from . import history, notices, receipt
+from . import dossier, history, notices, receipt
 from .base import Document, Pending
 
 BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
@@ -19,6 +19,7 @@ BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
     RecordKind.REJECTION: notices.build,
     RecordKind.REVOCATION: notices.build,
     RecordKind.EXPIRY: notices.build,
+    RecordKind.DOSSIER: dossier.build,
     RecordKind.HISTORY: history.build,
 }
 
