@@ -220,6 +220,7 @@ def test_the_openapi_document_is_public_and_describes_every_operation(client):
         ("/api/v1/openapi.json", "get"), ("/api/v1/cases", "get"), ("/api/v1/cases", "post"),
         ("/api/v1/cases/{protocol}", "get"),
         ("/api/v1/cases/{protocol}/actions/{action}", "post"),
+        ("/api/v1/cases/{protocol}/records", "get"), ("/api/v1/records/{code}", "get"),
         ("/api/v1/enforcement/allowlist", "get"), ("/api/v1/enforcement/changes", "get"),
     }
     create = document["components"]["schemas"]["CaseCreate"]
