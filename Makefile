@@ -47,13 +47,16 @@ messages: $(VENV)/.app
 
 # The portal, the delivery worker and the demo enforcement receiver, together;
 # Ctrl-C stops all three. Approve a demo case and watch instance/enforcer/state.json.
+# Without AUDIT_SIGNING_KEY the worker signs checkpoints with the demo's development key.
 run: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app demo
 	@echo
 	@echo "porta25 is at http://localhost:$(PORT)/  (Ctrl-C stops everything)"
 	@echo "demo receiver: 127.0.0.1:8025, state in instance/enforcer/state.json"
-	@set -a; . instance/enforcer-demo.env; set +a; \
+	@set -a; . instance/enforcer-demo.env; \
+	if [ -z "$$AUDIT_SIGNING_KEY" ] && [ -f instance/audit-demo.env ]; then \
+		. instance/audit-demo.env; fi; set +a; \
 	export ENFORCER_ALLOWLIST_URL=http://127.0.0.1:$(PORT)/api/v1/enforcement/allowlist \
 		ENFORCER_STATE_DIR=instance/enforcer ENFORCER_RESYNC_INTERVAL=30; \
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \

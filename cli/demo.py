@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import EventType, Role, TokenScope, User, db
-from workflow import accounts, cases, endpoints
+from workflow import accounts, cases, checkpoints, endpoints
 from workflow.audit import Actor
 from workflow.states import Action
 
@@ -17,6 +17,8 @@ PASSWORD = "porta25-demo"
 RECEIVER_URL = "http://127.0.0.1:8025/"
 # Secret and token of the demo receiver (`make run` starts it with them); never committed.
 ENFORCER_ENV = "enforcer-demo.env"
+# A development key for the audit checkpoints (`make run` loads it); never committed.
+AUDIT_ENV = "audit-demo.env"
 
 # (e-mail, role, name, uf, CPF/CNPJ, subscriber id)
 PEOPLE = [
@@ -61,6 +63,7 @@ def cli():
         secret, token = _demo_receiver(people[3])
         db.session.commit()
         _write_receiver_env(secret, token)
+    _write_audit_key()
     click.echo(f"Demo logins (password for all: {PASSWORD}):")
     for email, role, name, uf, *_ in PEOPLE:
         scope = f" [{uf}]" if uf else ""
@@ -104,6 +107,17 @@ def _write_receiver_env(secret: str, token: str) -> None:
     path = Path(current_app.instance_path) / ENFORCER_ENV
     path.write_text(f"ENFORCER_SECRETS={secret}\nENFORCER_TOKEN={token}\n")
     path.chmod(0o600)
+
+
+def _write_audit_key() -> None:
+    """A development signing key for the checkpoints, unless one is set or already made."""
+    path = Path(current_app.instance_path) / AUDIT_ENV
+    if current_app.config["AUDIT_SIGNING_KEY"] or path.exists():
+        return
+    seed, verifier = checkpoints.new_key(current_app.config["AUDIT_KEY_NAME"])
+    path.write_text(f"AUDIT_SIGNING_KEY={seed}\n")
+    path.chmod(0o600)
+    click.echo(f"Audit checkpoints: development key in instance/{AUDIT_ENV} ({verifier})")
 
 
 def _terms_version() -> str:

@@ -24,7 +24,16 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import Case, OutboxEvent, db, utcnow
-from workflow import cases, changes, delivery, evidence, evidence_checks, notifications, timed
+from workflow import (
+    cases,
+    changes,
+    checkpoints,
+    delivery,
+    evidence,
+    evidence_checks,
+    notifications,
+    timed,
+)
 from workflow.config import setting
 from workflow.delivery import WORKER
 from workflow.endpoints import check_destination
@@ -39,6 +48,7 @@ Clock = Callable[[], datetime]
 IDLE_SLEEP = 1.0
 PRUNE_EVERY = 3600.0  # seconds between prunings of the stream's old prefix
 RECORDS_PER_CYCLE = 20  # records issued between two checks of the stop signal's batch
+CHECKPOINT_POLL = 60.0  # seconds between two looks at whether a checkpoint is due
 EVIDENCE_PER_CYCLE = 20  # rounds of evidence checks, likewise
 
 
@@ -265,6 +275,31 @@ def check_evidence_forever(app, stop: threading.Event, clock: Clock = utcnow) ->
     _forever(app, stop, lambda: check_evidence(clock, stop), "evidence")
 
 
+def checkpoints_on() -> bool:
+    """Whether an audit signing key is set; says so in the log when it is not."""
+    if checkpoints.signing_key() is None:
+        log.warning("audit checkpoints are off: AUDIT_SIGNING_KEY is not set")
+        return False
+    return True
+
+
+def sign_checkpoint(clock: Clock) -> int | None:
+    """Sign the audit head when due (interval passed, head moved); the seq signed, or None.
+
+    A chain that does not recompute since the last checkpoint is logged, never signed.
+    """
+    try:
+        if not _in_transaction(checkpoints.due, clock()):
+            return None
+        seq = _in_transaction(lambda now: getattr(checkpoints.issue(now), "seq", None), clock())
+    except checkpoints.ChainBroken as broken:
+        log.error("audit checkpoint NOT signed: the chain does not hold at %s", broken)
+        return None
+    if seq is not None:
+        log.info("audit checkpoint signed at event %d", seq)
+    return seq
+
+
 def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
     """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly.
 
@@ -279,13 +314,20 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
                                     (check_evidence_forever, "evidence"))]
     for thread in helpers:
         thread.start()
-    next_prune = 0.0
+    next_prune = next_checkpoint = 0.0
+    # The audit head is signed from this loop: a signature takes microseconds, and the
+    # checkpoint's interval is read from the database (several workers sign once).
+    signing = checkpoints_on()
+    poll = min(CHECKPOINT_POLL, current_app.config["AUDIT_CHECKPOINT_INTERVAL_SECONDS"])
     try:
         while not stop.is_set():
             try:
                 if time.monotonic() >= next_prune:
                     prune(clock())
                     next_prune = time.monotonic() + PRUNE_EVERY
+                if signing and time.monotonic() >= next_checkpoint:
+                    sign_checkpoint(clock)
+                    next_checkpoint = time.monotonic() + poll
                 busy = run_once(clock, owner, sender, stop)
             except Exception:  # a database outage: log, wait, try again
                 log.exception("worker cycle failed")
@@ -312,6 +354,8 @@ def worker(once: bool) -> None:
         run_once()
         issue_records(utcnow, limit=10_000)
         check_evidence(utcnow, limit=10_000)
+        if checkpoints_on():
+            sign_checkpoint(utcnow)
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
