@@ -1,13 +1,19 @@
-"""`flask audit verify|checkpoint|public-key|new-key`: the audit trail (DESIGN §7, §9)."""
+"""`flask audit verify|checkpoint|public-key|new-key|export`: the audit trail (DESIGN §7, §9)."""
 
 from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from models import db, iso_utc, utcnow
-from workflow import checkpoints
+from workflow import audit_export, checkpoints
+from workflow.audit import Actor
 from workflow.config import setting
+from workflow.errors import DomainError
 
 cli = AppGroup("audit", help="The audit trail.")
 
@@ -86,3 +92,65 @@ def new_key():
     seed, verifier = checkpoints.new_key(setting("AUDIT_KEY_NAME"))
     click.echo(f"AUDIT_SIGNING_KEY={seed}")
     click.echo(f"# verifier key: {verifier}")
+
+
+@cli.command("export")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day (local time, DISPLAY_TIMEZONE).")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day, included.")
+@click.option("--uf", default=None, help="Only this state's events in full; others withheld.")
+@click.option("--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: standard output).")
+def export(start, end, uf, output):
+    """Write a period's events and covering checkpoints as JSON Lines for a regulator."""
+    try:
+        period = audit_export.period(start=start.date(), end=end.date(), uf=uf)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+    bounds = audit_export.span(period)
+    db.session.commit()
+    if bounds is not None:
+        _ensure_covered(bounds[1])
+    with _opened(output) as out:
+        summary = audit_export.write(out, period, utcnow())
+        audit_export.record_export(summary, actor=Actor.system("cli"))
+        db.session.commit()
+    click.echo(f"exported events {summary.first_seq}–{summary.last_seq}: {summary.revealed} "
+               f"in full, {summary.withheld} withheld; checkpoint at event "
+               f"{summary.checkpoint_seq}; sha256 {summary.sha256}", err=True)
+
+
+def _ensure_covered(seq: int) -> None:
+    """Sign the head now when no checkpoint covers event ``seq`` yet (a key permitting)."""
+    if checkpoints.covering_checkpoint(seq) is not None:
+        db.session.commit()
+        return
+    try:
+        checkpoints.issue(utcnow())
+        db.session.commit()
+    except checkpoints.CheckpointsOff:
+        db.session.rollback()
+        click.echo(f"warning: no checkpoint covers event {seq} and AUDIT_SIGNING_KEY is not "
+                   "set: the export cannot be checked against a signature", err=True)
+    except checkpoints.ChainBroken as broken:
+        db.session.rollback()
+        raise click.ClickException(f"not exported: the audit chain does not hold at {broken}") \
+            from None
+
+
+@contextmanager
+def _opened(output: str):
+    """The output file (removed again if the export fails), or standard output."""
+    if output == "-":
+        yield sys.stdout.buffer
+        return
+    path = Path(output)
+    try:
+        with path.open("wb") as out:
+            yield out
+    except BaseException:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise

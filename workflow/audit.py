@@ -72,6 +72,7 @@ class Tag(enum.StrEnum):
     RECORD_HISTORY_EXPORTED = "record:history_exported"  # the JSON statement, served at once
     RECORD_REPORT_EXPORTED = "record:report_exported"  # a period report's CSV, served at once
     RECORD_REQUESTED = "record:requested"  # a person asked for a dossier or a re-issue
+    AUDIT_EXPORTED = "audit:exported"  # `flask audit export`: a period for a regulator
 
 
 @dataclass(frozen=True)
