@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,7 +66,15 @@ class Tag(enum.StrEnum):
     USER_TOTP_FAILED = "user:totp_failed"  # a wrong, expired or replayed code at sign-in
     USER_RECOVERY_CODE_USED = "user:recovery_code_used"
     USER_TOTP_RESET = "user:totp_reset"  # by a supervisor or the CLI: enrol again
+    USER_CHANGED = "user:changed"  # role, state, name, active or language, as a diff
+    USER_DATA_EXPORTED = "user:data_exported"  # LGPD: a customer downloaded their own data
     TOKEN_CREATED = "token:created"
+    TOKEN_REVOKED = "token:revoked"
+    REASON_CODE_CREATED = "reason_code:created"
+    REASON_CODE_CHANGED = "reason_code:changed"  # labels or active, as a diff
+    CALENDAR_CHANGED = "calendar:changed"  # a business-calendar correction added or removed
+    SETTINGS_CHANGED = "settings:changed"  # the environment's settings differ at a start
+    RETENTION_ANONYMISED = "retention:anonymised"  # a case's or account's personal data erased
     RECORD_ISSUED = "record:issued"
     RECORD_DOWNLOADED = "record:downloaded"
     RECORD_HISTORY_EXPORTED = "record:history_exported"  # the JSON statement, served at once
@@ -92,6 +100,23 @@ class Actor:
         if self.user is not None:
             return self.user.role.value
         return f"system:{self.system_name}" if self.system_name else "anonymous"
+
+
+WITHHELD = "•••"  # a personal field changed: its values stay out of the trail
+
+
+def diff(before: Mapping, after: Mapping, *, withheld: Collection[str] = ()) -> dict:
+    """The fields whose values differ, as ``{field: [old, new]}`` (Indico's make_diff_log).
+
+    A field in ``withheld`` (personal data) shows only that it changed: ``[WITHHELD,
+    WITHHELD]``, so the trail keeps references, never the data (DESIGN §9).
+    """
+    changes = {}
+    for field in sorted(before.keys() | after.keys()):
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            changes[field] = [WITHHELD, WITHHELD] if field in withheld else [old, new]
+    return changes
 
 
 def canonical(data: dict) -> bytes:

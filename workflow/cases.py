@@ -73,7 +73,8 @@ def submit(request: Request, *, customer: User, actor: Actor) -> Case:
     _refuse_overlap(target, customer)
     now, uf = utcnow(), customer.uf or "SP"
     answer_due, execution_due = deadlines.initial_deadlines(
-        now, uf, setting("ANSWER_DEADLINE_DAYS"), setting("EXECUTION_DEADLINE_BUSINESS_DAYS"))
+        now, uf, setting("ANSWER_DEADLINE_DAYS"), setting("EXECUTION_DEADLINE_BUSINESS_DAYS"),
+        deadlines.corrections_for(uf))
     case = Case(
         protocol=next_protocol(now.year), customer=customer, status=CaseStatus.SUBMITTED,
         target=target.text, net_lo=target.lo, net_hi=target.hi, uf=uf, submitted_at=now,
@@ -213,7 +214,7 @@ def reply(case: Case, *, actor: Actor, message: str | None,
     t = engine.authorise(case, Action.REPLY, actor)
     engine.check_version(case, expected_version)
     text = _message(message, required=True)
-    deadlines.resume(case, utcnow())
+    deadlines.resume(case, utcnow(), deadlines.corrections_for(case.uf))
     engine.apply(case, t, actor, tag=Tag.CASE_REPLIED, message=text)
     return case
 
@@ -291,7 +292,8 @@ def appeal(case: Case, *, actor: Actor, message: str | None,
     _refuse_overlap(Target(ip_network(case.target)), case.customer, other_than=case)
     case.appealed_at, case.assignee_id, case.decided_at = now, None, None
     case.answer_due_at, case.execution_due_at = deadlines.initial_deadlines(
-        now, case.uf, setting("ANSWER_DEADLINE_DAYS"), setting("EXECUTION_DEADLINE_BUSINESS_DAYS"))
+        now, case.uf, setting("ANSWER_DEADLINE_DAYS"), setting("EXECUTION_DEADLINE_BUSINESS_DAYS"),
+        deadlines.corrections_for(case.uf))
     deadlines.running(case)
     engine.apply(case, t, actor, tag=Tag.CASE_APPEALED, message=text)
     return case

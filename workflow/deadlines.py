@@ -3,21 +3,30 @@
 - answer: ANSWER_DEADLINE_DAYS calendar days from submission;
 - execution: EXECUTION_DEADLINE_BUSINESS_DAYS business days of the customer's
   state, ending at the close of the last one (national and state holidays from
-  the ``holidays`` library).
+  the ``holidays`` library, corrected by the supervisors' ``CalendarDay`` rows:
+  a local holiday the library lacks, or a holiday that was worked).
 
 A pause shifts the answer clock by its length and the execution clock by the
 business days it covered, so the customer's silence never eats the ISP's time.
+
+The counting functions take the state's corrections as an explicit mapping
+(``corrections_for(uf)`` reads them), so they stay pure. A correction counts for
+every deadline computed after it (a submission, an appeal, a reply that resumes
+the clocks); a due date already given to a customer is not rewritten.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import holidays
+from sqlalchemy import select
 
-from models import Case, CaseStatus
+from models import CalendarDay, Case, CaseStatus, db
 
 from .config import setting
 
@@ -46,27 +55,50 @@ def _holidays(uf: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("BR", subdiv=uf, years=year)
 
 
-def is_business_day(day: date, uf: str) -> bool:
-    """Monday to Friday and not a national or state holiday in ``uf``."""
+Corrections = Mapping[date, bool]
+NO_CORRECTIONS: Corrections = MappingProxyType({})
+NATIONAL = "BR"  # a correction for every state
+
+
+def corrections_for(uf: str) -> dict[date, bool]:
+    """The supervisors' corrections that apply in ``uf``: national ones, then the state's."""
+    rows = db.session.execute(
+        select(CalendarDay.uf, CalendarDay.day, CalendarDay.business_day)
+        .where(CalendarDay.uf.in_((NATIONAL, uf)))).all()
+    # The state's own correction wins over a national one for the same day.
+    return {row.day: row.business_day for row in sorted(rows, key=lambda r: r.uf != NATIONAL)}
+
+
+def library_business_day(day: date, uf: str) -> bool:
+    """Monday to Friday and not a national or state holiday in ``uf`` (the library alone)."""
     return day.weekday() < 5 and day not in _holidays(uf, day.year)
 
 
-def add_business_days(start: date, count: int, uf: str) -> date:
+def is_business_day(day: date, uf: str, corrections: Corrections = NO_CORRECTIONS) -> bool:
+    """The library's answer for ``day`` in ``uf``, unless a correction says otherwise."""
+    if day in corrections:
+        return corrections[day]
+    return library_business_day(day, uf)
+
+
+def add_business_days(start: date, count: int, uf: str,
+                      corrections: Corrections = NO_CORRECTIONS) -> date:
     """The ``count``-th business day after ``start`` (``start`` itself not counted)."""
     day = start
     while count > 0:
         day += timedelta(days=1)
-        if is_business_day(day, uf):
+        if is_business_day(day, uf, corrections):
             count -= 1
     return day
 
 
-def business_days_between(first: date, last: date, uf: str) -> int:
+def business_days_between(first: date, last: date, uf: str,
+                          corrections: Corrections = NO_CORRECTIONS) -> int:
     """Business days in the half-open interval (first, last]."""
     count, day = 0, first
     while day < last:
         day += timedelta(days=1)
-        count += is_business_day(day, uf)
+        count += is_business_day(day, uf, corrections)
     return count
 
 
@@ -74,11 +106,12 @@ def _end_of_day(day: date, uf: str) -> datetime:
     return datetime.combine(day, time(23, 59, 59), zone_of(uf))
 
 
-def initial_deadlines(submitted_at: datetime, uf: str, answer_days: int, business_days: int):
+def initial_deadlines(submitted_at: datetime, uf: str, answer_days: int, business_days: int,
+                      corrections: Corrections = NO_CORRECTIONS):
     """(answer_due_at, execution_due_at) for a request submitted at ``submitted_at``."""
     local_day = submitted_at.astimezone(zone_of(uf)).date()
     answer = submitted_at + timedelta(days=answer_days)
-    execution = _end_of_day(add_business_days(local_day, business_days, uf), uf)
+    execution = _end_of_day(add_business_days(local_day, business_days, uf, corrections), uf)
     return answer, execution
 
 
@@ -88,17 +121,18 @@ def pause(case: Case, now: datetime) -> None:
     case.sla_due_at = None
 
 
-def resume(case: Case, now: datetime) -> None:
+def resume(case: Case, now: datetime, corrections: Corrections = NO_CORRECTIONS) -> None:
     """Restart both clocks, pushing each deadline by the time spent waiting."""
     if case.paused_at is None:
         return
     zone = zone_of(case.uf)
     case.answer_due_at += now - case.paused_at
     skipped = business_days_between(
-        case.paused_at.astimezone(zone).date(), now.astimezone(zone).date(), case.uf
+        case.paused_at.astimezone(zone).date(), now.astimezone(zone).date(), case.uf, corrections
     )
     due_day = case.execution_due_at.astimezone(zone).date()
-    case.execution_due_at = _end_of_day(add_business_days(due_day, skipped, case.uf), case.uf)
+    case.execution_due_at = _end_of_day(
+        add_business_days(due_day, skipped, case.uf, corrections), case.uf)
     case.paused_at = None
     running(case)
 
