@@ -10,12 +10,15 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from models import AuditEvent, AuditHead, Case, Role, User, db
-from workflow import accounts, cases
+from models import AuditEvent, AuditHead, Case, Role, User, db, utcnow
+from workflow import accounts, cases, second_factor
 from workflow.audit import Actor
 from workflow.errors import DomainError
 
 PASSWORD = "senha-forte-123"
+# The authenticator app of every staff and auditor account made here (base32, 160 bits):
+# tests/helpers.Browser types its codes at the second sign-in step.
+TOTP_SECRET = "PORTA25TESTSECRETSTAFFANDAUDITOR"
 _n = itertools.count(1)
 
 
@@ -38,10 +41,17 @@ class Person:
     role: str
     uf: str | None
     password: str = PASSWORD
+    totp_secret: str | None = None  # staff and auditors: their enrolled second factor
 
 
-def make_user(app, role: Role | str = Role.CUSTOMER, **overrides) -> Person:
-    """Create a user of ``role``; customers get a valid CPF and UF SP by default."""
+def make_user(app, role: Role | str = Role.CUSTOMER, *, enrolled: bool = True,
+              **overrides) -> Person:
+    """Create a user of ``role``; customers get a valid CPF and UF SP by default.
+
+    Staff and auditors come with TOTP_SECRET already enrolled (no audit event, no
+    recovery codes: as if they had enrolled long ago); ``enrolled=False`` leaves them
+    to enrol at their first sign-in.
+    """
     role = Role(role)
     n = next(_n)
     fields = {
@@ -56,8 +66,10 @@ def make_user(app, role: Role | str = Role.CUSTOMER, **overrides) -> Person:
     fields.update(overrides)
     with app.app_context():
         user = accounts.create_user(role=role, actor=Actor.system("tests"), **fields)
+        if enrolled and second_factor.required_for(user):
+            user.totp_secret, user.totp_confirmed_at = TOTP_SECRET, utcnow()
         db.session.commit()
-        return Person(user.id, user.email, role.value, user.uf)
+        return Person(user.id, user.email, role.value, user.uf, totp_secret=user.totp_secret)
 
 
 def request_fields(**overrides) -> dict:

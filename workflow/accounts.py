@@ -16,7 +16,7 @@ from stdnum.br import cnpj, cpf
 
 from models import ApiToken, Role, TokenScope, User, db, utcnow
 
-from . import audit
+from . import audit, second_factor
 from .audit import Actor, Tag
 from .config import setting
 from .deadlines import UFS
@@ -108,7 +108,8 @@ def create_user(*, email: str, password: str, role: Role, name: str, actor: Acto
 
 
 def authenticate(email: str, password: str, *, source_ip: str | None) -> User | None:
-    """The active user with these credentials, or None; both outcomes are audited."""
+    """The active user with these credentials, or None. A failure is audited; so is a
+    success when the password is the only factor (staff and auditors: at the second)."""
     user = user_by_email(email)
     try:
         hasher, dummy = _hasher_for(setting("PASSWORD_HASH_PROFILE"))
@@ -118,10 +119,14 @@ def authenticate(email: str, password: str, *, source_ip: str | None) -> User | 
         ok = False
     if ok and _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    actor = Actor(user if ok else None, source_ip=source_ip)
-    audit.record(Tag.USER_LOGGED_IN if ok else Tag.USER_LOGIN_FAILED, actor,
-                 object_type="user", object_id=str(user.id) if user else None)
-    return user if ok else None
+    if not ok:
+        audit.record(Tag.USER_LOGIN_FAILED, Actor(None, source_ip=source_ip),
+                     object_type="user", object_id=str(user.id) if user else None)
+        return None
+    if not second_factor.required_for(user):
+        audit.record(Tag.USER_LOGGED_IN, Actor(user, source_ip=source_ip), object_type="user",
+                     object_id=str(user.id), details={"factor": "password"})
+    return user
 
 
 def create_token(user: User, name: str, *, actor: Actor,

@@ -1,4 +1,4 @@
-"""Forms of sign-in, sign-up and the language switch."""
+"""Forms of sign-in (password, then the second factor), sign-up and the language switch."""
 
 from __future__ import annotations
 
@@ -35,6 +35,23 @@ class RegisterForm(FlaskForm):
 class LanguageForm(FlaskForm):
     locale = HiddenField(validators=[DataRequired()])
     next = HiddenField()
+
+
+class SecondFactorForm(FlaskForm):
+    """The code step: six digits from the app, or a recovery code."""
+
+    code = StringField(_l("Código"), validators=[DataRequired(_l("Informe o código.")),
+                                                 Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True,
+                                  "spellcheck": "false", "autocapitalize": "off"})
+
+
+class EnrolForm(FlaskForm):
+    """Enrolment: the first code the app shows, which proves it holds the secret."""
+
+    code = StringField(_l("Código de 6 dígitos"),
+                       validators=[DataRequired(_l("Informe o código.")), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class EmptyForm(FlaskForm):

@@ -22,15 +22,16 @@ from models import Role, db
 from web.context import current_actor, source_ip
 from web.forms import apply_domain_error
 from web.i18n import LOCALES
-from workflow import accounts, audit
+from workflow import accounts, audit, second_factor
 from workflow.errors import DomainError
 
 from .forms import EmptyForm, LanguageForm, LoginForm, RegisterForm
+from .session import PENDING_KEY, begin_second_factor, fresh_session
 
 bp = Blueprint("auth", __name__)
 
 
-def _home_for(user) -> str | None:
+def home_for(user) -> str | None:
     """Where each role starts; None: the front page itself (providers, for now)."""
     if user.role is Role.CUSTOMER:
         return url_for("portal.cases")
@@ -39,7 +40,7 @@ def _home_for(user) -> str | None:
     return None
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only same-site paths: a login must never bounce to another host."""
     if not target:
         return None
@@ -47,17 +48,9 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
-def _fresh_session() -> None:
-    """A new session at sign-in and sign-out, keeping only the language the visitor chose."""
-    locale = session.get("locale")
-    session.clear()
-    if locale in LOCALES:
-        session["locale"] = locale
-
-
 @bp.route("/")
 def index():
-    home = _home_for(current_user) if current_user.is_authenticated else None
+    home = home_for(current_user) if current_user.is_authenticated else None
     return redirect(home) if home else render_template("auth/index.html")
 
 
@@ -66,13 +59,18 @@ def index():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        session.pop(PENDING_KEY, None)  # any new password attempt restarts the second step
         user = accounts.authenticate(form.email.data, form.password.data, source_ip=source_ip())
         db.session.commit()  # the attempt is audited either way
+        next_url = safe_next(request.args.get("next"))
+        if user is not None and second_factor.required_for(user):
+            begin_second_factor(user, next_url)
+            step = "auth.code" if second_factor.is_enrolled(user) else "auth.enrol"
+            return redirect(url_for(step))
         if user is not None:
-            _fresh_session()
+            fresh_session()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user)
-                            or url_for("auth.index"))
+            return redirect(next_url or home_for(user) or url_for("auth.index"))
         flash(_("E-mail ou senha incorretos."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -85,7 +83,7 @@ def logout():
                      object_id=str(current_user.id))
         db.session.commit()
         logout_user()
-        _fresh_session()
+        fresh_session()
         flash(_("Você saiu."), "info")
     return redirect(url_for("auth.index"))
 
@@ -116,4 +114,4 @@ def language():
     form = LanguageForm()
     if form.validate_on_submit() and form.locale.data in LOCALES:
         session["locale"] = form.locale.data
-    return redirect(_safe_next(form.next.data) or url_for("auth.index"))
+    return redirect(safe_next(form.next.data) or url_for("auth.index"))
