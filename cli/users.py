@@ -1,4 +1,4 @@
-"""`flask users create`."""
+"""`flask users create` and `flask users reset-totp`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from models import Role, db
-from workflow import accounts
+from workflow import accounts, second_factor
 from workflow.audit import Actor
 from workflow.errors import DomainError
 
@@ -32,3 +32,21 @@ def create(email, password, role, uf, name, cpf_cnpj, subscriber_id):
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+
+
+@cli.command("reset-totp")
+@click.option("--email", required=True)
+def reset_totp(email):
+    """Forget a staff or auditor account's second factor (break-glass: no supervisor can
+    sign in); they enrol a new authenticator at their next sign-in."""
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with e-mail {email}")
+    try:
+        second_factor.reset(user, actor=Actor.system("cli"))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"second factor reset for {user.role.value} {user.email} (id {user.id}): "
+               "they enrol again at their next sign-in")
