@@ -93,6 +93,14 @@ class Rendered:
 
 def produce(pending: Pending, now: datetime) -> Rendered:
     """Gather and write the HTML in one read transaction, end it, then make the PDF."""
+    html, data = write_html(pending, now)
+    content = render.pdf(html, data=data)
+    signed = signature.sign(content)
+    return Rendered(signed.pdf, signed.signer)
+
+
+def write_html(pending: Pending, now: datetime) -> tuple[str, bytes | None]:
+    """The record's HTML and embedded JSON, read in one transaction that ends here."""
     try:
         with force_locale(pending.language):
             document = documents.build(pending)
@@ -101,9 +109,7 @@ def produce(pending: Pending, now: datetime) -> Rendered:
         data = _json_bytes(document.data) if document.data is not None else None
     finally:
         db.session.rollback()  # nothing was written; release the snapshot before the slow part
-    content = render.pdf(html, data=data)
-    signed = signature.sign(content)
-    return Rendered(signed.pdf, signed.signer)
+    return html, data
 
 
 def _json_bytes(data: dict) -> bytes:
