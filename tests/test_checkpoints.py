@@ -7,9 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,6 +28,8 @@ from tests.factories import make_user
 from tests.test_concurrency import THREADS, run_together
 from workflow import audit, checkpoints
 from workflow.audit import Actor, Tag
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -330,3 +336,31 @@ def test_the_time_signed_is_the_time_stored(signing):
         db.session.commit()
         assert made.signed_at == moment.replace(microsecond=0)
         assert "\ntime 2026-11-29T12:30:45Z\n\n" in made.note
+
+
+def _worker(app, *args: str, key: str | None) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test",
+           "AUDIT_SIGNING_KEY": key or ""}
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_a_real_worker_signs_the_head_when_it_starts_and_says_when_it_cannot(app):
+    busy_trail(app)
+    without = _worker(app, "--once", key=None)
+    _out, log = without.communicate(timeout=60)
+    assert without.returncode == 0 and log.count("audit checkpoints are off") == 1
+    assert stored(app) == []
+    running = _worker(app, key=KEY)
+    try:
+        deadline = time.monotonic() + 30
+        while not stored(app):
+            assert time.monotonic() < deadline and running.poll() is None, "no checkpoint"
+            time.sleep(0.1)
+    finally:
+        running.terminate()
+        _out, log = running.communicate(timeout=30)
+    [checkpoint] = stored(app)
+    assert checkpoint.seq == head_seq(app) and "audit checkpoints are off" not in log
+    assert f"audit checkpoint signed at event {checkpoint.seq}" in log
