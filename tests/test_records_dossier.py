@@ -368,3 +368,16 @@ def test_the_dossier_shows_the_dns_checks_the_operator_relied_on(app_factory):
     data = json.loads(pdf_attachments(dossier.content)["dados.json"])
     assert {c["kind"]: c["outcome"] for c in data["evidence"]} == {
         "ptr": "pass", "fcrdns": "pass", "spf": "pass", "mx": "fail"}
+
+
+def test_the_case_page_reloads_itself_only_for_what_its_reader_asked_for(app, people):
+    protocol = _case(app, people)  # its approval notice waits for the worker
+    operator = signed_in(app, people["operator"])
+    refresh = '<meta http-equiv="refresh"'
+
+    assert refresh not in operator.text(case_url(protocol))  # an analyst may be typing
+    _ask(operator, protocol)
+    assert refresh in operator.text(case_url(protocol))
+    assert refresh not in signed_in(app, people["supervisor"]).text(case_url(protocol))
+    issue_pending(app)
+    assert refresh not in operator.text(case_url(protocol))

@@ -153,5 +153,8 @@ def documents_of(case: Case, user: User) -> dict:
         if record.kind in REISSUABLE and record.series not in seen:
             seen.add(record.series)
             reissuable.append(record)
+    # The page reloads itself only for what this person asked for: a notice the worker
+    # has not issued yet must not reload a page where someone is typing a decision.
     return {"records": records, "waiting": waiting,
+            "asked": [w for w in waiting if w.requested_by_id == user.id],
             "reissuable": reissuable if user.is_staff else []}
