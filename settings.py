@@ -94,6 +94,17 @@ def _verifier_keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+MIN_RETENTION_YEARS = 2  # records kept at least 2 years after a case ends (SAC rules, §9)
+
+
+def _retention_years(value: str) -> int:
+    years = int(value)
+    if years < MIN_RETENTION_YEARS:
+        raise ValueError(f"RETENTION_YEARS must be at least {MIN_RETENTION_YEARS} (the SAC "
+                         f"rules keep a request's records that long after it ends), not {years}")
+    return years
+
+
 # name -> (default, parser). The parser turns the environment's text into a value.
 SETTINGS: dict[str, tuple[str, object]] = {
     "DATABASE_URL": (f"sqlite:///{HERE / 'instance' / 'porta25.db'}", str),
@@ -168,6 +179,10 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # round of checks five times that.
     "EVIDENCE_RESOLVERS": ("", _resolvers),
     "EVIDENCE_TIMEOUT_SECONDS": ("3", float),
+    # LGPD retention (DESIGN §9): the worker anonymises, daily, the personal data of cases
+    # that ended more than this many years ago, and then of customers left with nothing
+    # else (workflow/retention.py). At least 2; the app refuses to start with less.
+    "RETENTION_YEARS": ("5", _retention_years),
 }
 
 

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from . import audit, demo, tokens, users, webhooks, worker
+    from . import audit, demo, retention, tokens, users, webhooks, worker
 
-    for group in (users.cli, tokens.cli, audit.cli, demo.cli, webhooks.cli):
+    for group in (users.cli, tokens.cli, audit.cli, demo.cli, webhooks.cli, retention.cli):
         app.cli.add_command(group)
     app.cli.add_command(worker.worker)

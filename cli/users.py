@@ -50,3 +50,31 @@ def reset_totp(email):
     db.session.commit()
     click.echo(f"second factor reset for {user.role.value} {user.email} (id {user.id}): "
                "they enrol again at their next sign-in")
+
+
+@cli.command("update")
+@click.option("--email", required=True, help="Whose account.")
+@click.option("--role", default=None, type=click.Choice([r.value for r in Role]))
+@click.option("--uf", default=None, help="A customer's state, or an auditor's scope "
+              "('' for national).")
+@click.option("--name", default=None)
+@click.option("--active/--inactive", default=None, help="--inactive ends their sessions and "
+              "tokens' use at once.")
+def update(email, role, uf, name, active):
+    """Change an account's role, state, name or whether it may sign in (audited as a diff)."""
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with e-mail {email}")
+    try:
+        changes = accounts.update_user(user, actor=Actor.system("cli"),
+                                       role=Role(role) if role else None, uf=uf, name=name,
+                                       active=active)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    if not changes:
+        click.echo(f"nothing to change for {user.email} (id {user.id})")
+        return
+    click.echo(f"updated {user.role.value} {user.email} (id {user.id}): "
+               + ", ".join(sorted(changes)))

@@ -1,5 +1,10 @@
 """`flask worker [--once]`: timed transitions, e-mails, the enforcement stream, records,
-evidence checks.
+evidence checks, audit checkpoints and the daily LGPD retention job.
+
+At its start the worker refuses a RETENTION_YEARS below two and records the
+settings in the audit trail when they changed since the last recorded start
+(``workflow.settings_audit``). The worker is the place for it: every deployment
+runs one, with the same environment as the web processes, and it starts rarely.
 
 Every step is a transaction of its own, committed here; the HTTP call (and the DNS
 queries of the evidence checks) happen between them, outside any transaction
@@ -32,6 +37,8 @@ from workflow import (
     evidence,
     evidence_checks,
     notifications,
+    retention,
+    settings_audit,
     timed,
 )
 from workflow.config import setting
@@ -43,6 +50,8 @@ from workflow.records import issue as records
 from workflow.sender import Result, Sender
 from workflow.signing import headers_for
 
+from . import retention as retention_job
+
 log = logging.getLogger("porta25.worker")
 Clock = Callable[[], datetime]
 IDLE_SLEEP = 1.0
@@ -50,6 +59,7 @@ PRUNE_EVERY = 3600.0  # seconds between prunings of the stream's old prefix
 RECORDS_PER_CYCLE = 20  # records issued between two checks of the stop signal's batch
 CHECKPOINT_POLL = 60.0  # seconds between two looks at whether a checkpoint is due
 EVIDENCE_PER_CYCLE = 20  # rounds of evidence checks, likewise
+RETENTION_EVERY = 86400.0  # seconds between two runs of the retention job
 
 
 def worker_name() -> str:
@@ -300,6 +310,14 @@ def sign_checkpoint(clock: Clock) -> int | None:
     return seq
 
 
+def record_settings() -> dict:
+    """Append ``settings:changed`` when the settings differ from the last recorded ones."""
+    changes = _in_transaction(lambda: settings_audit.record_changes(actor=WORKER))
+    if changes:
+        log.info("settings changed since the last recorded start: %s", ", ".join(changes))
+    return changes
+
+
 def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
     """Cycle until ``stop`` is set, sleeping about a second when idle; prune hourly.
 
@@ -308,13 +326,17 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
     """
     owner, sender = worker_name(), Sender()
     log.info("worker %s started", owner)
+    try:
+        record_settings()
+    except Exception:  # a database outage: the next start records them
+        log.exception("recording the settings failed")
     app = current_app._get_current_object()
     helpers = [threading.Thread(target=target, name=name, daemon=True, args=(app, stop, clock))
                for target, name in ((issue_records_forever, "records"),
                                     (check_evidence_forever, "evidence"))]
     for thread in helpers:
         thread.start()
-    next_prune = next_checkpoint = 0.0
+    next_prune = next_checkpoint = next_retention = 0.0
     # The audit head is signed from this loop: a signature takes microseconds, and the
     # checkpoint's interval is read from the database (several workers sign once).
     signing = checkpoints_on()
@@ -328,6 +350,9 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
                 if signing and time.monotonic() >= next_checkpoint:
                     sign_checkpoint(clock)
                     next_checkpoint = time.monotonic() + poll
+                if time.monotonic() >= next_retention:
+                    retention_job.run_logged(clock())
+                    next_retention = time.monotonic() + RETENTION_EVERY
                 busy = run_once(clock, owner, sender, stop)
             except Exception:  # a database outage: log, wait, try again
                 log.exception("worker cycle failed")
@@ -346,16 +371,23 @@ def run_forever(stop: threading.Event, clock: Clock = utcnow) -> None:
 @click.option("--once", is_flag=True, help="Run until no work is due now, then exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Deliver webhooks, run timed transitions, send e-mails, issue records, check evidence."""
+    """Deliver webhooks, run timed transitions, send e-mails, issue records, check evidence,
+    sign audit checkpoints, anonymise what retention makes due."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 6 lines a render
+    try:
+        retention.cutoff(utcnow())  # refuse to start with a RETENTION_YEARS below two
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
     if once:
+        record_settings()
         prune(utcnow())
         run_once()
         issue_records(utcnow, limit=10_000)
         check_evidence(utcnow, limit=10_000)
         if checkpoints_on():
             sign_checkpoint(utcnow)
+        retention_job.run_logged(utcnow())
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -107,6 +107,47 @@ def create_user(*, email: str, password: str, role: Role, name: str, actor: Acto
     return user
 
 
+LANGUAGES = ("pt_BR", "en")  # what e-mails and records can be written in
+_PERSONAL = frozenset({"name"})  # their values stay out of the audit trail
+
+
+def update_user(user: User, *, actor: Actor, role: Role | None = None, uf: str | None = None,
+                name: str | None = None, active: bool | None = None,
+                locale: str | None = None) -> dict:
+    """Change what is given (None: keep; ``uf=""``: none, a national auditor); audited as
+    ``user:changed`` with the diff (a name only as changed). Returns the diff, {} if none."""
+    if user.anonymised_at is not None:
+        raise Conflict(_l("Esta conta foi anonimizada e não pode ser alterada."))
+    if role is not None and role is not user.role and Role.CUSTOMER in (role, user.role):
+        raise InvalidInput(_l("Uma conta de cliente não muda de papel, nem outra vira de "
+                              "cliente: crie uma conta nova."), field="role")
+    if locale is not None and locale not in LANGUAGES:
+        raise InvalidInput(_l("Escolha português ou inglês."), field="locale")
+    before = _account_values(user)
+    role = role or user.role
+    if name is not None:
+        name = clean_text(name, field="name")
+        if not name:
+            raise InvalidInput(_l("Informe o nome."), field="name")
+        user.name = name[:200]
+    if uf is not None or role is not user.role:
+        user.uf = check_uf(user.uf if uf is None else uf, required=role is Role.CUSTOMER)
+    user.role = role
+    user.is_active = user.is_active if active is None else active
+    user.locale = user.locale if locale is None else locale
+    changes = audit.diff(before, _account_values(user), withheld=_PERSONAL)
+    if changes:
+        db.session.flush()
+        audit.record(Tag.USER_CHANGED, actor, object_type="user", object_id=str(user.id),
+                     uf=user.uf, details={"changes": changes})
+    return changes
+
+
+def _account_values(user: User) -> dict:
+    return {"role": user.role.value, "uf": user.uf, "name": user.name,
+            "active": user.is_active, "locale": user.locale}
+
+
 def authenticate(email: str, password: str, *, source_ip: str | None) -> User | None:
     """The active user with these credentials, or None. A failure is audited; so is a
     success when the password is the only factor (staff and auditors: at the second)."""
@@ -146,6 +187,27 @@ def create_token(user: User, name: str, *, actor: Actor,
     audit.record(Tag.TOKEN_CREATED, actor, object_type="user", object_id=str(user.id),
                  details={"prefix": raw[:12], "scope": scope.value})
     return raw
+
+
+def tokens_matching(*, token_id: int | None = None, prefix: str | None = None) -> list[ApiToken]:
+    """Tokens with this id, or whose shown prefix starts with ``prefix`` (newest first)."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    if prefix:
+        query = query.where(ApiToken.prefix.startswith(prefix.strip(), autoescape=True))
+    return list(db.session.scalars(query))
+
+
+def revoke_token(token: ApiToken, *, actor: Actor) -> None:
+    """End a token at once: the API refuses it from the next request."""
+    if token.revoked_at is not None:
+        raise Conflict(_l("Este token já foi revogado."))
+    token.revoked_at = utcnow()
+    db.session.flush()
+    audit.record(Tag.TOKEN_REVOKED, actor, object_type="user", object_id=str(token.user_id),
+                 details={"token_id": token.id, "prefix": token.prefix,
+                          "scope": token.scope.value})
 
 
 def token_for(raw: str) -> ApiToken | None:
