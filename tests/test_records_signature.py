@@ -5,6 +5,7 @@ clear error on the request, retried later — never a crash loop."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -218,3 +219,19 @@ def test_a_corrected_certificate_is_used_at_the_next_try(app_factory, certificat
     assert issue_pending(app, clock=lambda: utcnow() + timedelta(minutes=2)) == 1
     (receipt,) = records_of(app)
     assert _signer_column(app, receipt.code) == SUBJECT
+
+
+def test_signing_and_checking_work_inside_a_running_event_loop(app_factory, certificate):
+    # pyHanko's synchronous API calls asyncio.run(); an async server (or Playwright in
+    # these tests) may already run a loop in the calling thread.
+    p12, _ = certificate
+    app = app_factory(RECORD_SIGNING_P12=p12, RECORD_SIGNING_P12_PASSWORD=PASSWORD)
+    make_case(app, make_user(app))
+
+    async def inside_a_loop():
+        assert issue_pending(app) == 1
+        (receipt,) = records_of(app)
+        return app.test_client().get(f"/verify/{codes.display(receipt.code)}")
+
+    page = asyncio.run(inside_a_loop())
+    assert "Íntegra e válida" in page.get_data(as_text=True)

@@ -26,7 +26,10 @@ def _chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an asyncio loop running in the main thread
+# while it is open, and asyncio.run() (pyHanko's, in the records tests) refuses to start
+# under it; closing it after the last browser test keeps the other tests' thread clean.
+@pytest.fixture(scope="package")
 def chromium():
     if not _chromium_available():
         if REQUIRED:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -68,8 +69,16 @@ def sign(pdf: bytes) -> Signed:
     _producer_as_pyhanko_writes_it(writer)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, md_algorithm=MD_ALGORITHM,
                                         subfilter=fields.SigSeedSubFilter.PADES)
-    output = signers.sign_pdf(writer, meta, signer=signer)
+    output = _off_any_event_loop(signers.sign_pdf, writer, meta, signer=signer)
     return Signed(output.getvalue(), subject_of(signer.signing_cert))
+
+
+def _off_any_event_loop(function, *args, **kwargs):
+    """Call a pyHanko function on a thread of its own: its synchronous API calls
+    asyncio.run(), which refuses to start in a thread already running an event loop
+    (an async server's, or Playwright's in the tests)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def _producer_as_pyhanko_writes_it(writer: IncrementalPdfFileWriter) -> None:
@@ -160,7 +169,8 @@ def check(record: Record) -> SignatureCheck | None:
     moment = record.issued_at
     context = ValidationContext(trust_roots=_trust_roots(setting("RECORD_TRUST_ROOTS")),
                                 moment=moment, best_signature_time=moment)
-    status = validate_pdf_signature(signatures[-1], context, key_usage_settings=KEY_USAGE)
+    status = _off_any_event_loop(validate_pdf_signature, signatures[-1], context,
+                                 key_usage_settings=KEY_USAGE)
     return SignatureCheck(
         intact=status.intact, valid=status.valid, trusted=status.trusted,
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
