@@ -134,3 +134,8 @@ DEADLINE_STATE_LABELS = {
     "open": _l("Em curso ou pausado"),
     "not_applicable": _l("Não se aplica"),
 }
+
+
+def auditor_scope_label(uf: str | None) -> str:
+    """Which regulator an auditor's scope stands for: Anatel nationally, a state's PROCON."""
+    return str(_l("PROCON-%(uf)s", uf=uf) if uf else _l("Anatel (nacional)"))

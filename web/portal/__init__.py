@@ -1,4 +1,4 @@
-from . import documents  # noqa: F401  (registers the customer's documents page)
+from . import documents, profile  # noqa: F401  (register the documents and profile pages)
 from .views import bp
 
 __all__ = ["bp"]

@@ -3,7 +3,9 @@
 The SAC rules give five days to hand a consumer the history of their demands;
 ours is immediate, as a PDF the worker issues and as JSON served at once. Both
 come from ``statement``: the PDF prints it and embeds ``as_data(statement)``,
-the JSON download is ``as_data(statement)`` itself.
+the JSON download is ``as_data(statement)`` itself. It also lists every time an
+auditor revealed the customer's personal data (DESIGN §9): when, which
+regulator's scope, the reason given and until when.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models import Case, CaseStatus, Record, User, db, iso_utc
+from models import Case, CaseStatus, PersonalDataReveal, Record, User, db, iso_utc
 
 from .. import labels
 from . import codes
@@ -32,6 +34,19 @@ class IssuedRecord:
     kind_label: str
     code: str
     issued_at: datetime
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """An auditor saw the customer's personal data on one request (never who, by name)."""
+
+    protocol: str
+    granted_at: datetime
+    expires_at: datetime
+    scope: str | None  # the auditor's UF; None: national
+    scope_label: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ class Statement:
     document: str
     requests: list[RequestLine]
     generated_at: datetime
+    reveals: list[Reveal]
 
 
 def format_document(digits: str | None) -> str:
@@ -76,9 +92,23 @@ def statement(customer: User, now: datetime) -> Statement:
             Record.case_id.in_([c.id for c in cases])).order_by(Record.id)):
         issued.setdefault(record.case_id, []).append(IssuedRecord(
             record.kind.value, str(labels.RECORD_KIND_LABELS[record.kind]),
-            codes.display(record.code), record.issued_at))
+            codes.display(record.code), record.issued_at, record.sha256))
     return Statement(customer, format_document(customer.cpf_cnpj),
-                     [_line(case, issued.get(case.id, [])) for case in cases], now)
+                     [_line(case, issued.get(case.id, [])) for case in cases], now,
+                     reveals(customer))
+
+
+def reveals(customer: User) -> list[Reveal]:
+    """Every reveal of the customer's personal data to an auditor, oldest first."""
+    rows = db.session.execute(
+        select(PersonalDataReveal, Case.protocol, User.uf)
+        .join(Case, Case.id == PersonalDataReveal.case_id)
+        .join(User, User.id == PersonalDataReveal.auditor_id)
+        .where(Case.customer_id == customer.id)
+        .order_by(PersonalDataReveal.granted_at, PersonalDataReveal.id)).all()
+    return [Reveal(protocol, reveal.granted_at, reveal.expires_at, uf,
+                   labels.auditor_scope_label(uf), reveal.reason)
+            for reveal, protocol, uf in rows]
 
 
 def _line(case: Case, records: list[IssuedRecord]) -> RequestLine:
@@ -104,6 +134,10 @@ def as_data(st: Statement) -> dict:
                      "subscriber_id": person.subscriber_id, "uf": person.uf},
         "generated_at": iso_utc(st.generated_at),
         "requests": [_request_data(line) for line in st.requests],
+        "personal_data_reveals": [
+            {"protocol": r.protocol, "granted_at": iso_utc(r.granted_at),
+             "expires_at": iso_utc(r.expires_at), "scope": r.scope or "BR",
+             "scope_label": r.scope_label, "reason": r.reason} for r in st.reveals],
     }
 
 
@@ -120,5 +154,6 @@ def _request_data(line: RequestLine) -> dict:
         "appealed_at": iso_utc(case.appealed_at), "appeal_outcome": line.appeal_outcome,
         "appeal_outcome_label": line.appeal_outcome_label,
         "records": [{"kind": r.kind, "kind_label": r.kind_label, "code": r.code,
-                     "issued_at": iso_utc(r.issued_at)} for r in line.records],
+                     "issued_at": iso_utc(r.issued_at), "sha256": r.sha256}
+                    for r in line.records],
     }
