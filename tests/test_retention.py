@@ -261,3 +261,14 @@ def test_the_job_and_the_worker_refuse_a_retention_below_two_years(app, app_fact
         assert "RETENTION_YEARS deve ser de pelo menos 2 anos" in result.output
         assert "Traceback" not in result.output
     assert everything(app) == before
+
+
+def test_the_case_pages_say_the_personal_data_were_erased(app, runner, story):
+    people, old, recent, *_ = story
+    runner.invoke(args=["retention", "run"])
+    notice = "Os dados pessoais deste pedido foram apagados em"
+    customer = signed_in(app, people.customer)
+    operator = signed_in(app, people.operator)
+    assert notice in customer.text(f"/portal/cases/{old['rejected']}")
+    assert notice in operator.text(f"/desk/cases/{old['rejected']}")
+    assert notice not in customer.text(f"/portal/cases/{recent}")
