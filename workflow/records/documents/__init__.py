@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from models import RecordKind
 
-from . import dossier, history, notices, receipt
+from . import dossier, history, notices, receipt, report
 from .base import Document, Pending
 
 BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
@@ -21,6 +21,7 @@ BUILDERS: dict[RecordKind, Callable[[Pending], Document]] = {
     RecordKind.EXPIRY: notices.build,
     RecordKind.DOSSIER: dossier.build,
     RecordKind.HISTORY: history.build,
+    RecordKind.REPORT: report.build,
 }
 
 
