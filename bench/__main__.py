@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import allowlist, delivery, records, submission
+from bench import allowlist, audit, delivery, records, submission
 
 
 def main() -> None:
@@ -29,6 +29,7 @@ def main() -> None:
     print(f"peak traced memory at {allowlist.LARGE:,} / {allowlist.SMALL:,} entries: "
           f"{result['large_peak'] / 1e6:.2f} MB / {result['small_peak'] / 1e6:.2f} MB "
           f"(ratio {result['memory_ratio']:.2f})")
+    audit.report(audit.run(url))
     records.report(records.run(url))
 
 
