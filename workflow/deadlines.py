@@ -62,9 +62,12 @@ NATIONAL = "BR"  # a correction for every state
 
 def corrections_for(uf: str) -> dict[date, bool]:
     """The supervisors' corrections that apply in ``uf``: national ones, then the state's."""
-    rows = db.session.execute(
-        select(CalendarDay.uf, CalendarDay.day, CalendarDay.business_day)
-        .where(CalendarDay.uf.in_((NATIONAL, uf)))).all()
+    # No autoflush: a case being changed (an appeal) must reach the database in one
+    # UPDATE, its version bumped once, not flushed half-way by this unrelated read.
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(CalendarDay.uf, CalendarDay.day, CalendarDay.business_day)
+            .where(CalendarDay.uf.in_((NATIONAL, uf)))).all()
     # The state's own correction wins over a national one for the same day.
     return {row.day: row.business_day for row in sorted(rows, key=lambda r: r.uf != NATIONAL)}
 
