@@ -44,11 +44,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(app, login_manager)
 
     # Blueprints by audience, and the pages shared by all of them.
-    from web import api, auth, desk, errors, formatting, portal, records, transparency
+    from web import api, audit, auth, desk, errors, formatting, portal, records, transparency
 
     formatting.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, portal.bp, desk.bp, records.bp, transparency.bp, api.bp):
+    for blueprint in (auth.bp, portal.bp, desk.bp, audit.bp, records.bp, transparency.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
 

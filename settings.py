@@ -105,6 +105,13 @@ def _retention_years(value: str) -> int:
     return years
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1: {value!r}")
+    return number
+
+
 # name -> (default, parser). The parser turns the environment's text into a value.
 SETTINGS: dict[str, tuple[str, object]] = {
     "DATABASE_URL": (f"sqlite:///{HERE / 'instance' / 'porta25.db'}", str),
@@ -183,6 +190,9 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # that ended more than this many years ago, and then of customers left with nothing
     # else (workflow/retention.py). At least 2; the app refuses to start with less.
     "RETENTION_YEARS": ("5", _retention_years),
+    # An auditor who reveals a case's personal data (stating a reason, audited) sees them
+    # for this many minutes; then they are masked again (workflow/oversight.py).
+    "REVEAL_MINUTES": ("30", _positive),
 }
 
 

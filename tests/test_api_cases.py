@@ -222,6 +222,7 @@ def test_the_openapi_document_is_public_and_describes_every_operation(client):
         ("/api/v1/cases/{protocol}/actions/{action}", "post"),
         ("/api/v1/cases/{protocol}/records", "get"), ("/api/v1/records/{code}", "get"),
         ("/api/v1/enforcement/allowlist", "get"), ("/api/v1/enforcement/changes", "get"),
+        ("/api/v1/audit/events", "get"),
     }
     create = document["components"]["schemas"]["CaseCreate"]
     assert set(create["required"]) == {"target", "category", "justification",

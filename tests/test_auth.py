@@ -119,7 +119,7 @@ def test_next_never_leaves_the_site(app, browser):
 
 
 @pytest.mark.parametrize(("role", "home"), [("customer", "/portal/"), ("operator", "/desk/"),
-                                            ("supervisor", "/desk/"), ("auditor", "/desk/"),
+                                            ("supervisor", "/desk/"), ("auditor", "/regulador/"),
                                             ("provider", "/")])
 def test_each_role_lands_on_its_home_page(app, browser, role, home):
     person = make_user(app, role)

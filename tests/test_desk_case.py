@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models import AuditHead, Case, db
 from tests.desk_support import Cast, case_url, decide, signed_in, version_of
-from tests.factories import act, make_case, make_user, status_of
+from tests.factories import act, make_case, status_of
 from workflow import timeline
 
 ACTION_FORM = re.compile(r'action="/desk/cases/\d{13}/actions/(\w+)"')
@@ -258,56 +258,6 @@ def test_an_empty_note_is_refused(app, people):
                               {"internal-message": ""}, page=case_url(protocol))
     assert response.status_code == 422 and "Escreva a mensagem." in response.get_data(as_text=True)
     assert audit_seq(app) == before
-
-
-class TestAuditors:
-    """A PROCON of SP reads SP cases, masked, without forms; RJ does not exist for it."""
-
-    @pytest.fixture
-    def scene(self, app, people):
-        rio = make_user(app, name="Bruno Costa", uf="RJ")
-        sp_case, rj_case = make_case(app, people["customer"]), make_case(app, rio)
-        act(app, sp_case, "claim", people["operator"])
-        browser = signed_in(app, people["operator"])
-        browser.submit(f"{case_url(sp_case)}/notes?kind=internal",
-                       {"internal-message": "Cliente antigo, sem abuso."}, page=case_url(sp_case))
-        browser.submit(f"{case_url(sp_case)}/notes?kind=public",
-                       {"public-message": "Estamos conferindo o DNS."}, page=case_url(sp_case))
-        auditor = signed_in(app, make_user(app, "auditor", uf="SP"))
-        return sp_case, rj_case, auditor
-
-    def test_sees_facts_and_the_public_story_masked_without_forms(self, app, people, scene):
-        sp_case, _, auditor = scene
-        page = auditor.text(case_url(sp_case))
-        assert "mail.exemplo.com.br" in page and "Estamos conferindo o DNS." in page
-        assert "Cliente antigo" not in page and "Nota interna" not in page
-        # Their one form asks for the case's dossier; no decision, no note.
-        forms = re.findall(r'<form method="post" action="(/desk/cases[^"]*)"', page)
-        assert forms == [f"{case_url(sp_case)}/records/dossier"]
-        assert "Ana Pereira" not in page and people["customer"].email not in page
-        assert "+55 11 99999-0000" not in page and "***." in page
-
-    @pytest.mark.parametrize("path", ["", "/actions/claim", "/actions/approve",
-                                      "/actions/reject", "/actions/revoke",
-                                      "/actions/request_info", "/notes?kind=internal",
-                                      "/notes?kind=public"])
-    def test_out_of_scope_cases_are_not_found(self, scene, path):
-        _, rj_case, auditor = scene
-        url = case_url(rj_case) + path
-        response = (auditor.get(url) if not path else
-                    auditor.client.post(url, data={"csrf_token": auditor.csrf_token("/desk/")}))
-        assert response.status_code == 404
-
-    @pytest.mark.parametrize("path", ["/actions/claim", "/actions/reject",
-                                      "/notes?kind=internal", "/notes?kind=public"])
-    def test_may_not_write(self, app, scene, path):
-        sp_case, _, auditor = scene
-        before = (version_of(app, sp_case), audit_seq(app))
-        response = auditor.submit(case_url(sp_case) + path,
-                                  {"reject-reason_code": "other", "internal-message": "x"},
-                                  page="/desk/", follow=False)
-        assert response.status_code == 403
-        assert (version_of(app, sp_case), audit_seq(app)) == before
 
 
 def test_staff_see_who_is_working_the_case(app, people):

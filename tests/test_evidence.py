@@ -213,7 +213,7 @@ def test_the_operator_and_the_auditor_see_the_checks_and_the_customer_does_not(
                  "O SPF de exemplo.com.br autoriza 203.0.113.50", "Rodada automática",
                  f"Resolvedor: 127.0.0.1:{server.port}.", "Verificar novamente"):
         assert seen in page, seen
-    audit_page = signed_in(dns_app, people.auditor).text(case_url(protocol))
+    audit_page = signed_in(dns_app, people.auditor).text(f"/regulador/casos/{protocol}")
     assert "O SPF de exemplo.com.br autoriza 203.0.113.50" in audit_page
     assert "Verificar novamente" not in audit_page  # auditors read only
     customer_page = signed_in(dns_app, people.customer).text(f"/portal/cases/{protocol}")
@@ -260,7 +260,7 @@ def _tags(app, protocol: str) -> list[str]:
 def test_only_staff_may_ask_again(dns_app, people, who):
     protocol = make_case(dns_app, people.customer)
     browser = signed_in(dns_app, getattr(people, who))
-    token = browser.csrf_token("/portal/" if who == "customer" else "/desk/")
+    token = browser.csrf_token("/portal/" if who == "customer" else "/regulador/")
     response = browser.client.post(f"{case_url(protocol)}/evidence", data={"csrf_token": token})
     assert response.status_code == 403
     assert runs_of(dns_app, protocol) == 0

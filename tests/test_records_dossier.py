@@ -1,8 +1,8 @@
-"""The case dossier: asked for on the desk's case page by staff and auditors in scope,
-issued by the worker with every fact, the enforcement deliveries (through a real
-webhook receiver) and the audit trail's hashes, in print and as embedded JSON;
-re-issue of the customer's documents by staff. Everyone else gets 404 and nothing
-is stored."""
+"""The case dossier: asked for on the desk's case page by staff and on the regulators'
+portal by auditors in scope, issued by the worker with every fact, the enforcement
+deliveries (through a real webhook receiver) and the audit trail's hashes, in print
+and as embedded JSON; re-issue of the customer's documents by staff. Everyone else
+gets 404 (an auditor writing on the desk: 403) and nothing is stored."""
 
 from __future__ import annotations
 
@@ -64,6 +64,15 @@ def _case(app, people, **fields) -> str:
 
 def _ask(browser, protocol: str):
     return browser.submit(f"{case_url(protocol)}/records/dossier", page=case_url(protocol))
+
+
+def _portal(protocol: str) -> str:
+    """The case on the regulators' portal, where auditors ask for their dossiers."""
+    return f"/regulador/casos/{protocol}"
+
+
+def _audit_ask(browser, protocol: str):
+    return browser.submit(f"{_portal(protocol)}/dossie", page=_portal(protocol))
 
 
 def _dossier(app, protocol: str):
@@ -177,9 +186,9 @@ def test_an_auditor_in_scope_asks_for_a_masked_dossier_and_downloads_it(app, peo
     protocol = _case(app, people)
     auditor = signed_in(app, people["auditor"])
 
-    page = auditor.text(case_url(protocol))
+    page = auditor.text(_portal(protocol))
     assert "Emitir dossiê" in page and "Reemitir" not in page
-    assert DOSSIER_ASKED in _ask(auditor, protocol).get_data(as_text=True)
+    assert DOSSIER_ASKED in _audit_ask(auditor, protocol).get_data(as_text=True)
     issue_pending(app)
     dossier = _dossier(app, protocol)
     download = auditor.get(f"/records/{dossier.code}")
@@ -204,21 +213,20 @@ def test_an_auditor_never_reads_the_unmasked_dossier_staff_asked_for(app, people
 
     auditor = signed_in(app, people["auditor"])
     assert auditor.get(f"/records/{dossier.code}").status_code == 404
-    assert f"/records/{dossier.code}" not in auditor.text(case_url(protocol))
+    assert f"/records/{dossier.code}" not in auditor.text(_portal(protocol))
 
 
 def test_an_auditor_out_of_scope_gets_404_everywhere_and_nothing_is_stored(app, people):
     protocol = _case(app, people)
-    _ask(signed_in(app, people["auditor"]), protocol)
+    _audit_ask(signed_in(app, people["auditor"]), protocol)
     issue_pending(app)
     dossier = _dossier(app, protocol)
     outsider = signed_in(app, people["auditor_rj"])
-    token = outsider.csrf_token("/desk/")
+    token = outsider.csrf_token("/regulador/")
     before = _stored(app)
 
-    assert outsider.get(case_url(protocol)).status_code == 404
-    asked = outsider.client.post(f"{case_url(protocol)}/records/dossier",
-                                 data={"csrf_token": token})
+    assert outsider.get(_portal(protocol)).status_code == 404
+    asked = outsider.client.post(f"{_portal(protocol)}/dossie", data={"csrf_token": token})
     assert asked.status_code == 404
     assert outsider.get(f"/records/{dossier.code}").status_code == 404
     assert _stored(app) == before
@@ -288,13 +296,13 @@ def test_staff_reissue_a_notice_and_the_new_one_supersedes_it(app, people):
         assert json.loads(asked.details)["reissue_of"] == approval.code
 
 
-@pytest.mark.parametrize("who, status", [("auditor", 403), ("auditor_rj", 404)])
+@pytest.mark.parametrize("who, status", [("auditor", 403), ("auditor_rj", 403)])
 def test_only_staff_reissue(app, people, who, status):
     protocol = _case(app, people)
     issue_pending(app)
     (approval,) = records_of(app, protocol, "approval")
     browser = signed_in(app, people[who])
-    token = browser.csrf_token("/desk/")
+    token = browser.csrf_token("/regulador/")  # auditors never write on the desk
     before = _stored(app)
 
     refused = browser.client.post(f"{case_url(protocol)}/records/{approval.code}/reissue",

@@ -21,6 +21,9 @@ from workflow.records.report_data import ReportScope
 
 PAGE = "/desk/reports/"
 CSV_URL = "/desk/reports/report.csv"
+# The same page on the regulators' portal, where auditors ask for and read reports.
+AUDIT_PAGE = "/regulador/relatorios/"
+AUDIT_CSV_URL = "/regulador/relatorios/relatorio.csv"
 H, D = timedelta(hours=1), timedelta(days=1)
 
 
@@ -78,8 +81,8 @@ def _reports(app):
     return _records_of(app, kind="report")
 
 
-def _ask(app, browser, form: dict):
-    response = browser.submit(PAGE, form)
+def _ask(app, browser, form: dict, page: str = PAGE):
+    response = browser.submit(page, form)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     assert issue_pending(app) == 1
     return _reports(app)[-1]
@@ -157,11 +160,11 @@ def test_the_embedded_json_the_csv_and_the_statistics_agree(app, world):
 def test_a_procon_auditor_reports_on_their_own_uf_only(app, world):
     auditor = make_user(app, Role.AUDITOR, uf="SP")
     browser = signed_in(app, auditor)
-    page = browser.text(PAGE)
+    page = browser.text(AUDIT_PAGE)
     assert '<option selected value="SP">SP</option>' in page
     assert 'value="RJ"' not in page and 'value="BR"' not in page
 
-    report = _ask(app, browser, {**world["form"], "scope": "SP"})
+    report = _ask(app, browser, {**world["form"], "scope": "SP"}, AUDIT_PAGE)
 
     data = json.loads(pdf_attachments(report.content)["dados.json"])
     assert data["total"] == 4 and data["by_uf"] == {"SP": 4}
@@ -174,8 +177,8 @@ def test_a_procon_auditor_gets_no_other_scope(app, world, scope):
     browser = signed_in(app, make_user(app, Role.AUDITOR, uf="SP"))
     form = {**world["form"], "scope": scope}
 
-    asked = browser.submit(PAGE, form)
-    downloaded = browser.get(CSV_URL, query_string=form)
+    asked = browser.submit(AUDIT_PAGE, form)
+    downloaded = browser.get(AUDIT_CSV_URL, query_string=form)
 
     for response in (asked, downloaded):
         assert response.status_code == 404
@@ -190,16 +193,16 @@ def test_reports_of_another_scope_stay_hidden_from_a_procon_auditor(app, world):
 
     assert anatel.get(f"/records/{national.code}").status_code == 200
     assert procon.get(f"/records/{national.code}").status_code == 404
-    assert national.code[:4] not in procon.text(PAGE)
-    assert "Nenhum relatório emitido ainda" in procon.text(PAGE)
+    assert national.code[:4] not in procon.text(AUDIT_PAGE)
+    assert "Nenhum relatório emitido ainda" in procon.text(AUDIT_PAGE)
 
 
 def test_anatel_reports_on_any_scope(app, world):
     browser = signed_in(app, make_user(app, Role.AUDITOR))
-    report = _ask(app, browser, {**world["form"], "scope": "RJ"})
+    report = _ask(app, browser, {**world["form"], "scope": "RJ"}, AUDIT_PAGE)
     data = json.loads(pdf_attachments(report.content)["dados.json"])
     assert data["by_uf"] == {"RJ": 2}
-    page = browser.text(PAGE)
+    page = browser.text(AUDIT_PAGE)
     assert "Relatórios" in page and report.code[:4] in page.replace("-", "")
 
 

@@ -96,7 +96,7 @@ def test_customers_and_providers_sign_in_with_the_password_alone(app, browser, r
     assert actions(app)[-1] == ("user:logged_in", '{"factor":"password"}')
 
 
-@pytest.mark.parametrize(("role", "home"), [("operator", "/desk/"), ("auditor", "/desk/")])
+@pytest.mark.parametrize(("role", "home"), [("operator", "/desk/"), ("auditor", "/regulador/")])
 def test_the_right_code_signs_in_and_the_event_names_the_factor(app, role, home):
     person = make_user(app, role)
     browser = half_signed_in(app, person)

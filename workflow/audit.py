@@ -50,6 +50,8 @@ class Tag(enum.StrEnum):
     CASE_NOTE_ADDED = "case:note_added"
     CASE_EXPIRY_REMINDED = "case:expiry_reminded"
     CASE_EVIDENCE_REQUESTED = "case:evidence_requested"  # staff asked the DNS checks again
+    CASE_PERSONAL_DATA_REVEALED = "case:personal_data_revealed"  # an auditor, with a reason
+    CASE_LIST_EXPORTED = "case:list_exported"  # a regulator's CSV/JSON Lines of cases
     ENDPOINT_CREATED = "endpoint:created"
     ENDPOINT_SECRET_ROTATED = "endpoint:secret_rotated"
     ENDPOINT_ENABLED = "endpoint:enabled"
@@ -81,6 +83,7 @@ class Tag(enum.StrEnum):
     RECORD_REPORT_EXPORTED = "record:report_exported"  # a period report's CSV, served at once
     RECORD_REQUESTED = "record:requested"  # a person asked for a dossier or a re-issue
     AUDIT_EXPORTED = "audit:exported"  # `flask audit export`: a period for a regulator
+    AUDIT_EVENTS_EXPORTED = "audit:events_exported"  # a regulator's CSV/JSON Lines of events
 
 
 @dataclass(frozen=True)

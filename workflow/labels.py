@@ -85,6 +85,7 @@ STAFF_EVENT_LABELS = {
     Tag.CASE_NOTE_ADDED: _l("Mensagem"),
     Tag.CASE_EXPIRY_REMINDED: _l("Lembrete de vencimento enviado ao cliente"),
     Tag.CASE_EVIDENCE_REQUESTED: _l("Verificações automáticas pedidas novamente"),
+    Tag.CASE_PERSONAL_DATA_REVEALED: _l("Dados pessoais revelados a um auditor"),
 }
 STAFF_AUTHOR_LABELS = {"customer": _l("Cliente"), "staff": _l("Equipe do provedor"),
                        "system": _l("Sistema")}

@@ -42,13 +42,8 @@ def queue(user: User, *, status: StatusFilter = None, uf: str | None = None,
     Bad filter values raise InvalidInput naming the parameter.
     """
     limit = _limit(limit)
-    query = (
-        visible_cases(user)
-        .join(User, Case.customer_id == User.id)
-        .options(contains_eager(Case.customer), selectinload(Case.assignee))
-    )
-    query = _filtered(query, statuses=_statuses(status), uf=uf, category=category, q=q,
-                      personal=user.role is not Role.AUDITOR)
+    query = matching(user, status=status, uf=uf, category=category, q=q).options(
+        contains_eager(Case.customer), selectinload(Case.assignee))
     if after:
         query = query.where(_after(*decode_cursor(after)))
     query = query.order_by(Case.sla_due_at.asc().nulls_last(), Case.id.asc()).limit(limit + 1)
@@ -57,6 +52,14 @@ def queue(user: User, *, status: StatusFilter = None, uf: str | None = None,
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1])
+
+
+def matching(user: User, *, status: StatusFilter = None, uf: str | None = None,
+             category: str | None = None, q: str | None = None) -> Select[tuple[Case]]:
+    """The cases ``user`` may see that match the filters, unordered (the queue, exports)."""
+    query = visible_cases(user).join(User, Case.customer_id == User.id)
+    return _filtered(query, statuses=_statuses(status), uf=uf, category=category, q=q,
+                     personal=user.role is not Role.AUDITOR)
 
 
 def _filtered(query: Select, *, statuses: list[CaseStatus] | None, uf: str | None,

@@ -13,8 +13,10 @@ from models import AuditEvent, Case, Message, MessageKind, User, db
 
 from .audit import Tag
 
-# Events of the staff's own work that the customer's story leaves out.
-STAFF_ONLY = frozenset({Tag.CASE_EVIDENCE_REQUESTED.value})
+# Events of the staff's own work, and the regulators' reveals (the customer's history
+# statement lists those), that the customer's story leaves out.
+STAFF_ONLY = frozenset({Tag.CASE_EVIDENCE_REQUESTED.value,
+                        Tag.CASE_PERSONAL_DATA_REVEALED.value})
 
 
 @dataclass(frozen=True)

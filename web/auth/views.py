@@ -35,8 +35,10 @@ def home_for(user) -> str | None:
     """Where each role starts; None: the front page itself (providers, for now)."""
     if user.role is Role.CUSTOMER:
         return url_for("portal.cases")
-    if user.role in (Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR):
+    if user.role in (Role.OPERATOR, Role.SUPERVISOR):
         return url_for("desk.queue")
+    if user.role is Role.AUDITOR:
+        return url_for("audit.cases")
     return None
 
 

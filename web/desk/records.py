@@ -1,8 +1,9 @@
-"""The case page's documents: ask for the dossier (staff, auditors) or re-issue (staff).
+"""The case page's documents: ask for the dossier or re-issue a customer document (staff).
 
-Registered on the desk blueprint, so sign-in and the desk roles are checked first
+Registered on the desk blueprint, so sign-in and the staff roles are checked first
 and the POSTs carry the CSRF token (CSRFProtect). The workflow decides who may
-ask: a case out of the person's view is 404 here too.
+ask: a case out of the person's view is 404 here too. Auditors ask for their
+(masked) dossiers on the regulators' portal (web/audit/views.py).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Period reports on the desk (DESIGN §8): ask for the PDF, download the CSV, list them.
 
-Registered on the desk blueprint, so sign-in and the desk roles (operators,
-supervisors, auditors) are checked first. Every rule about the period and the
-scope is the workflow's (``workflow.records.reports``): the form only carries
-the text, so the PDF request and the CSV link refuse the same things alike.
+Registered on the desk blueprint (operators, supervisors) and on the regulators'
+portal (web/audit/reports.py: auditors), whose sign-in and role checks run first;
+links and redirects stay on the blueprint the page was reached through. Every
+rule about the period and the scope is the workflow's (``workflow.records.reports``):
+the form only carries the text, so the PDF request and the CSV link refuse the
+same things alike.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def reports_request():
         return _page(form, error.status)
     db.session.commit()
     flash(_("Relatório pedido. O PDF fica pronto em instantes nesta página."), "success")
-    return redirect(url_for("desk.reports_page"))
+    return redirect(url_for(f"{request.blueprint}.reports_page"))
 
 
 @bp.get("/reports/report.csv")

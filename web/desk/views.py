@@ -1,7 +1,8 @@
 """Operator desk: the work queue, the case page and the staff's decisions.
 
-Operators and supervisors work cases; auditors read the queue and the case
-pages of their scope, with personal data masked and no forms. Customers and
+Operators and supervisors work cases. Auditors read on the regulators' portal
+(/regulador, web/audit): the desk's pages they used to read redirect them there,
+every other desk URL — every write above all — answers them 403. Customers and
 providers never see the desk (403).
 """
 
@@ -14,7 +15,7 @@ from flask_login import current_user
 from models import CaseStatus, Role, db
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import cases, labels, privacy
+from workflow import cases, labels
 from workflow.access import case_for
 from workflow.availability import available_actions
 from workflow.config import setting
@@ -28,23 +29,31 @@ from .forms import NoteForm, QueueFilterForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
-DESK_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR})
 NOTE_KINDS = ("internal", "public")
+# The desk pages auditors once read, and where they read them now.
+MOVED_FOR_AUDITORS = {"desk.queue": "audit.cases", "desk.case": "audit.case",
+                      "desk.reports_page": "audit.reports_page",
+                      "desk.reports_csv": "audit.reports_csv"}
 
 
 @bp.before_request
-def _desk_people_only():
-    """Sign-in first; then only staff and auditors (auditors read, never write)."""
+def _staff_only():
+    """Sign-in first; then staff only. Auditors are sent to their portal, or refused."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if current_user.role not in DESK_ROLES:
+    if current_user.role is Role.AUDITOR and request.method == "GET" and (
+            request.endpoint in MOVED_FOR_AUDITORS):
+        query = request.query_string.decode()
+        target = url_for(MOVED_FOR_AUDITORS[request.endpoint], **(request.view_args or {}))
+        return redirect(f"{target}?{query}" if query else target)
+    if not current_user.is_staff:
         abort(403)
     return None
 
 
 @bp.context_processor
 def _helpers():
-    return {"mask_name": privacy.mask_name, "category_label": pages.category_label}
+    return {"category_label": pages.category_label}
 
 
 @bp.get("/")
@@ -68,7 +77,7 @@ def queue():
     next_url = url_for("desk.queue", **filters, after=next_cursor) if next_cursor else None
     first_url = url_for("desk.queue", **filters) if request.args.get("after") else None
     return render_template("desk/queue.html", form=form, rows=rows, next_url=next_url,
-                           first_url=first_url, masked=_masked(), now=pages.now()), status
+                           first_url=first_url, now=pages.now()), status
 
 
 @bp.get("/cases/<protocol>")
@@ -83,8 +92,6 @@ def act(protocol: str, action: str):
     case = case_for(current_user, protocol)
     if action not in pages.ACTION_FORMS:
         abort(404)
-    if not current_user.is_staff:
-        abort(403)
     verb = Action(action)
     form = pages.action_form(verb, case, formdata=request.form)
     if not form.validate():
@@ -118,8 +125,6 @@ def note(protocol: str):
     kind = request.args.get("kind", "internal")
     if kind not in NOTE_KINDS:
         abort(404)
-    if not current_user.is_staff:
-        abort(403)
     form = NoteForm(formdata=request.form, prefix=kind)
     if not form.validate():
         return _case_page(case, notes={kind: form}, status=422)
@@ -138,25 +143,20 @@ def note(protocol: str):
 
 def _case_page(case, *, bound: dict | None = None, notes: dict | None = None, status=200):
     """Render the case page; ``bound``/``notes`` replace forms that came back with errors."""
-    staff = current_user.is_staff
-    actions = available_actions(case, current_actor()) if staff else []
+    actions = available_actions(case, current_actor())
     forms = {a: pages.action_form(a, case) for a in actions if a.value in pages.ACTION_FORMS}
     forms.update(bound or {})
-    note_forms = {k: NoteForm(formdata=None, prefix=k) for k in NOTE_KINDS} if staff else {}
+    note_forms = {k: NoteForm(formdata=None, prefix=k) for k in NOTE_KINDS}
     note_forms.update(notes or {})
     return render_template(
         "desk/case.html", case=case, forms=forms, note_forms=note_forms,
-        masked=_masked(), customer=pages.customer_facts(case.customer, masked=_masked()),
-        timeline=pages.case_timeline(case, staff=staff),
+        customer=pages.customer_facts(case.customer, masked=False),
+        timeline=pages.case_timeline(case, staff=True),
         reason=labels.reason_label(case), first_approver=pages.first_approver(case),
         four_eyes=pages.four_eyes(case), max_validity=setting("MAX_VALIDITY_DAYS"),
-        enforcement=status_for_case(case) if staff else None,
+        enforcement=status_for_case(case),
         documents=pages.documents_of(case, current_user), labels=labels,
     ), status
-
-
-def _masked() -> bool:
-    return current_user.role is Role.AUDITOR
 
 
 def _back(protocol: str):

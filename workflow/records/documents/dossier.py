@@ -124,16 +124,22 @@ def deliveries_of(case: Case) -> list[Delivery]:
 
 def audit_events(case: Case) -> list[AuditEvent]:
     """The case's own events, its records' (asked, issued, downloaded) and its deliveries'."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(about(case)).order_by(AuditEvent.seq)))
+
+
+def about(case: Case):
+    """The condition on AuditEvent that picks the events of the case, its records and
+    deliveries (the dossier's trail; the regulators' trail filtered by protocol)."""
     codes = select(RecordRequest.code).where(RecordRequest.case_id == case.id)
     delivery_ids = [str(i) for i in db.session.scalars(
         select(Delivery.id).join(OutboxEvent, OutboxEvent.sequence == Delivery.sequence)
         .where(OutboxEvent.case_id == case.id))]
-    about = or_(
+    return or_(
         and_(AuditEvent.object_type == "case", AuditEvent.object_id == case.protocol),
         and_(AuditEvent.object_type == "record", AuditEvent.object_id.in_(codes)),
         and_(AuditEvent.object_type == "delivery", AuditEvent.object_id.in_(delivery_ids)),
     )
-    return list(db.session.scalars(select(AuditEvent).where(about).order_by(AuditEvent.seq)))
 
 
 def event_label(action: str) -> str:

@@ -1,0 +1,97 @@
+"""The regulators' audit trail page and their exports (cases, events), on the portal.
+
+The trail: newest events first, filtered by period, actor, action, protocol and
+state, paginated by ``seq``. Exports: the case list's or the trail's filters, as
+CSV or JSON Lines, streamed from one snapshot; each is an audit event committed
+before the first byte (workflow.regulator_exports).
+"""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from models import db, utcnow
+from web.context import current_actor
+from web.forms import apply_domain_error
+from workflow import regulator_exports, trail
+from workflow.errors import InvalidInput, NotFound
+from workflow.records.documents.dossier import event_label
+
+from .forms import CaseFilterForm, TrailFilterForm
+from .views import bp
+
+TRAIL_FILTERS = ("start", "end", "actor", "action", "protocol", "uf")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+
+
+@bp.get("/trilha/")
+def trail_page():
+    """The audit trail in the auditor's scope (a PROCON: its state's events)."""
+    form = TrailFilterForm(formdata=request.args).offer_ufs(current_user)
+    rows, next_before, status = [], None, 200
+    try:
+        filters = trail.parse_filter(**form.values())
+        rows, next_before = trail.page(current_user, filters, before=_before())
+    except (InvalidInput, NotFound) as error:
+        apply_domain_error(form, error)
+        status = 400 if isinstance(error, InvalidInput) else 404
+    given = {name: request.args[name] for name in TRAIL_FILTERS if request.args.get(name)}
+    return render_template(
+        "audit/trail.html", form=form, rows=rows, filters=given, event_label=event_label,
+        next_url=url_for("audit.trail_page", **given, before=next_before) if next_before
+        else None,
+        first_url=url_for("audit.trail_page", **given) if request.args.get("before") else None,
+    ), status
+
+
+def _before() -> int | None:
+    text = request.args.get("before") or ""
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidInput(_l("Página inválida."), field="before")
+    return int(text)
+
+
+@bp.get("/exportar/casos.<any(csv, jsonl):fmt>")
+def export_cases(fmt: str):
+    """The case list's rows (every page) with its filters; audited, then streamed."""
+    form = CaseFilterForm(formdata=request.args).offer_ufs(current_user)
+    if not form.validate():
+        raise InvalidInput(" ".join(e for errors in form.errors.values() for e in errors))
+    export = regulator_exports.export_cases(actor=current_actor(), fmt=fmt, **form.filters())
+    db.session.commit()
+    return _stream(export, f"porta25-casos-{_scope()}-{_stamp()}.{fmt}")
+
+
+@bp.get("/exportar/trilha.<any(csv, jsonl):fmt>")
+def export_events(fmt: str):
+    """The trail's events (every page) with its filters; audited, then streamed."""
+    filters = trail.parse_filter(**TrailFilterForm(formdata=request.args).values())
+    export = regulator_exports.export_events(actor=current_actor(), fmt=fmt, filters=filters)
+    db.session.commit()
+    return _stream(export, f"porta25-trilha-{_scope()}-{_stamp()}.{fmt}")
+
+
+def _stream(export: regulator_exports.Export, name: str) -> Response:
+    """The file as it is read; the snapshot closes with the response, even if cut short."""
+    response = Response(export.chunks(), mimetype=MEDIA_TYPES[export.fmt].split(";")[0])
+    response.headers.update({
+        "Content-Type": MEDIA_TYPES[export.fmt],
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Export-Rows": str(export.rows),
+    })
+    response.call_on_close(export.close)
+    return response
+
+
+def _scope() -> str:
+    return (current_user.uf or "BR").lower()
+
+
+def _stamp() -> str:
+    return utcnow().strftime("%Y%m%dT%H%M%SZ")
