@@ -3,7 +3,9 @@
 What was asked, by whom (masked for auditors), the latest automated DNS checks,
 the public messages, the decision and its reason, the enforcement deliveries
 with every attempt, and the audit
-trail of the case with each event's hash and the chain head that covers them.
+trail of the case with each event's hash, the chain head that covers them and
+the signed checkpoint that covers them (or, until one is signed, the head the
+next checkpoint will cover).
 The same facts go into the PDF as JSON, each audit event with the fields its
 hash covers, so that a regulator can recompute the hashes without our software.
 """
@@ -36,6 +38,7 @@ from models import (
 from ... import audit, evidence, labels, privacy
 from ...config import setting
 from .base import Document, Pending
+from .common import checkpoint_data, checkpoint_note
 
 STAFF_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 DELIVERY_STATE_LABELS = {"delivered": _l("entregue"), "pending": _l("em tentativa"),
@@ -70,6 +73,8 @@ def build(pending: Pending) -> Document:
     deliveries = deliveries_of(case)
     events = audit_events(case)
     head = db.session.get(AuditHead, 1)
+    # The case's last event is what the dossier attests; a checkpoint at or after it covers all.
+    checkpoint = checkpoint_note(events[-1].seq if events else head.seq)
     return Document(
         template="records/dossier.html",
         title=_("Dossiê do caso %(protocol)s", protocol=case.protocol),
@@ -80,6 +85,7 @@ def build(pending: Pending) -> Document:
         context={
             "case": case, "customer": identity, "messages": messages,
             "deliveries": deliveries, "events": events, "head": head,
+            "checkpoint": checkpoint, "checkpoint_data": checkpoint_data(checkpoint),
             "evidence": evidence.summary(case),
             "requester_role": requester.role.value if requester else None,
             "category": labels.CATEGORY_LABELS[case.category],
@@ -88,7 +94,8 @@ def build(pending: Pending) -> Document:
             "delivery_states": DELIVERY_STATE_LABELS, "exact": _exact,
             "zone": setting("DISPLAY_TIMEZONE"),
         },
-        data=data_of(case, identity, messages, deliveries, events, head),
+        data={**data_of(case, identity, messages, deliveries, events, head),
+              "audit_checkpoint": checkpoint_data(checkpoint)},
     )
 
 

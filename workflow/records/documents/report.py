@@ -15,6 +15,7 @@ from .. import report_data
 from ..report_data import ReportScope
 from ..statistics import Figures, Rate
 from .base import Document, Pending
+from .common import checkpoint_data, checkpoint_note
 from .history import latest_event
 
 
@@ -78,6 +79,9 @@ def build(pending: Pending) -> Document:
     result = report_data.figures(scope, now)
     scope_label = scope.uf or _("Nacional")
     start, end = format_date(scope.start, "dd/MM/yyyy"), format_date(scope.end, "dd/MM/yyyy")
+    # The figures are the trail's state up to its newest event: that is what a checkpoint covers.
+    anchor = latest_event()
+    checkpoint = checkpoint_note(anchor.seq if anchor else 0)
     return Document(
         template="records/report.html",
         title=_("Relatório do período %(start)s a %(end)s — %(scope)s", start=start, end=end,
@@ -85,9 +89,11 @@ def build(pending: Pending) -> Document:
         description=_("Pedidos de exceção ao bloqueio da porta 25: situação, finalidade, UF, "
                       "decisões, prazos e recursos"),
         keywords=(scope.scope, scope.start.isoformat(), scope.end.isoformat()),
-        anchor=latest_event(), data=report_data.data(scope, result, now),
+        anchor=anchor, data={**report_data.data(scope, result, now),
+                             "audit_checkpoint": checkpoint_data(checkpoint)},
         context={"scope": scope, "scope_label": scope_label, "figures": result, "as_of": now,
                  "charts": charts(result), "time_zone": setting("DISPLAY_TIMEZONE"),
                  "percent": percent, "rate_text": rate_text, "duration": duration,
-                 "deadline_labels": labels.DEADLINE_STATE_LABELS},
+                 "deadline_labels": labels.DEADLINE_STATE_LABELS, "checkpoint": checkpoint,
+                 "checkpoint_data": checkpoint_data(checkpoint)},
     )
