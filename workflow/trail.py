@@ -31,7 +31,8 @@ from .records.documents.dossier import about
 
 READERS = frozenset({Role.AUDITOR, Role.SUPERVISOR})
 API_MAX_LIMIT = 1000
-ACTOR_ROLES = tuple(role.value for role in Role)
+# What the actor filter takes besides a user's number (workflow.audit.Actor.role_label).
+ACTOR_ROLES = (*(role.value for role in Role), "anonymous")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _BRAZILIAN = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
@@ -78,7 +79,8 @@ def parse_filter(*, start: str | None = None, end: str | None = None, actor: str
     who = (actor or "").strip().lower() or None
     if who and not (who.isdigit() or who in ACTOR_ROLES or who.startswith("system")):
         raise InvalidInput(_l("Informe um perfil (customer, operator, supervisor, auditor, "
-                              "provider, system) ou o número de um usuário."), field="actor")
+                              "provider, system, anonymous) ou o número de um usuário."),
+                           field="actor")
     tag = (action or "").strip() or None
     if tag and tag not in {t.value for t in Tag}:
         raise InvalidInput(_l("Ação desconhecida: %(action)s.", action=tag[:64]), field="action")
