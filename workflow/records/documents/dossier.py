@@ -2,12 +2,11 @@
 
 What was asked, by whom (masked for auditors), the latest automated DNS checks,
 the public messages, the decision and its reason, the enforcement deliveries
-with every attempt, and the audit
-trail of the case with each event's hash, the chain head that covers them and
-the signed checkpoint that covers them (or, until one is signed, the head the
-next checkpoint will cover).
-The same facts go into the PDF as JSON, each audit event with the fields its
-hash covers, so that a regulator can recompute the hashes without our software.
+with every attempt, and the audit trail of the case with each event's hash, the
+chain head that covers them and the signed checkpoint that covers them (or,
+until one is signed, the head the next checkpoint will cover). The same facts go
+into the PDF as JSON, each audit event with the fields its hash covers, so that
+a regulator can recompute the hashes without our software.
 """
 
 from __future__ import annotations
