@@ -154,12 +154,16 @@ def test_the_trail_page_filters_and_pages_back_by_seq(app, world):
     one = [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", first)]
     two = [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", second)]
     assert len(one) == len(two) == 2 and max(two) < min(one)
+    # A page mark beyond any event (the column's range included) starts from the newest.
+    beyond = procon.text(f"{PORTAL}trilha/?uf=SP&before=99999999999")
+    assert [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", beyond)] == one
 
 
 @pytest.mark.parametrize(("query", "field_error"), [
     ("start=2026-02-30", "Data inválida"), ("start=2026-03-02&end=2026-03-01",
                                             "A data final é anterior à data inicial."),
-    ("actor=zelador", "Informe um perfil"), ("action=case:exploded", "Ação desconhecida"),
+    ("actor=zelador", "Informe um perfil"), ("actor=99999999999", "Informe um perfil"),
+    ("action=case:exploded", "Ação desconhecida"),
     ("uf=XX", "UF desconhecida"),
 ])
 def test_bad_trail_filters_are_explained(app, world, query, field_error):
@@ -212,7 +216,8 @@ def test_the_api_trail_is_for_auditors_and_supervisors(app, world, who):
     assert response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("query", ["?limit=0", "?limit=1001", "?after=-1", "?after=x"])
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=1001", "?after=-1", "?after=x",
+                                   "?after=2147483648"])
 def test_the_api_explains_a_bad_page(app, world, query):
     response = api(app, world["people"]["anatel"], query)
     assert response.status_code == 422 and response.get_json()["field"] in ("limit", "after")

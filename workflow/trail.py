@@ -31,6 +31,7 @@ from .records.documents.dossier import about
 
 READERS = frozenset({Role.AUDITOR, Role.SUPERVISOR})
 API_MAX_LIMIT = 1000
+INT_MAX = 2**31 - 1  # seq and user ids are 32-bit integer columns: nothing lies beyond
 # What the actor filter takes besides a user's number (workflow.audit.Actor.role_label).
 ACTOR_ROLES = (*(role.value for role in Role), "anonymous")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -77,7 +78,8 @@ def parse_filter(*, start: str | None = None, end: str | None = None, actor: str
     if first and last and last < first:
         raise InvalidInput(_l("A data final é anterior à data inicial."), field="end")
     who = (actor or "").strip().lower() or None
-    if who and not (who.isdigit() or who in ACTOR_ROLES or who.startswith("system")):
+    number = who is not None and who.isdigit() and len(who) <= 10 and int(who) <= INT_MAX
+    if who and not (number or who in ACTOR_ROLES or who.startswith("system")):
         raise InvalidInput(_l("Informe um perfil (customer, operator, supervisor, auditor, "
                               "provider, system, anonymous) ou o número de um usuário."),
                            field="actor")
@@ -140,7 +142,7 @@ def page(user: User, f: TrailFilter, *, before: int | None = None,
     """One page of matching events, newest first, and the ``before`` of the next (or None)."""
     limit = limit or setting("PAGE_SIZE")
     query = matching(user, f)
-    if before is not None:
+    if before is not None and before <= INT_MAX:  # beyond: every event comes before it
         query = query.where(AuditEvent.seq < before)
     rows = list(db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)))
     if len(rows) <= limit:
@@ -177,7 +179,7 @@ def events_after(user: User, *, after: int = 0, limit: int = 100) -> Feed:
     query = visible_events(user)
     head = db.session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0
     rows = list(db.session.scalars(
-        query.where(AuditEvent.seq > after, AuditEvent.seq <= head)
+        query.where(AuditEvent.seq > min(after, INT_MAX), AuditEvent.seq <= head)
         .order_by(AuditEvent.seq).limit(limit)))
     next_after = rows[-1].seq if len(rows) == limit else max(after, head)
     return Feed(rows, next_after, head)

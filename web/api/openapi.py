@@ -18,6 +18,7 @@ from workflow.changes import MAX_LIMIT as CHANGES_MAX
 from workflow.deadlines import UFS
 from workflow.states import USER_ACTIONS
 from workflow.trail import API_MAX_LIMIT as AUDIT_MAX
+from workflow.trail import INT_MAX as AUDIT_SEQ_MAX
 
 from .problems import PROBLEM_TYPE
 
@@ -396,7 +397,7 @@ def _audit_paths() -> dict:
                        "Anatel: all), supervisors every event; other roles get 403.",
         "parameters": [
             {"name": "after", "in": "query", "description": "Last seq already read (0).",
-             "schema": {"type": "integer", "minimum": 0, "maximum": SEQUENCE_MAX}},
+             "schema": {"type": "integer", "minimum": 0, "maximum": AUDIT_SEQ_MAX}},
             {"name": "limit", "in": "query", "description": "At most this many (100).",
              "schema": {"type": "integer", "minimum": 1, "maximum": AUDIT_MAX}}],
         "responses": _responses({"200": _json("AuditEventPage", "Events in seq order.")},
