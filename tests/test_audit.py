@@ -132,6 +132,34 @@ def test_verify_names_the_first_event_that_was_tampered_with(app, history, runne
     assert f"BROKEN at event 5: {problem}" in outcome.output
 
 
+def test_events_with_awkward_text_verify(app, runner):
+    """Quotes, backslashes, accents, control characters, nulls and nesting in every field."""
+    from workflow.audit import Actor, Tag, record
+
+    awkward = 'Jo\u00e3o "Z\u00e9" \\ \u00e7\u00e3o\n\t\u0001 \u2028 \U0001f600'
+    with app.app_context():
+        record(Tag.CASE_NOTE_ADDED, Actor.system(awkward), object_type="case",
+               object_id=awkward[:60], uf="SP",
+               details={"text": awkward, "nested": {"list": [1, None, True, awkward]}})
+        record(Tag.SETTINGS_CHANGED, Actor(user=None, source_ip="2001:db8::1"))
+        db.session.commit()
+    outcome = runner.invoke(args=["audit", "verify"])
+    assert outcome.exit_code == 0 and "2 events verified" in outcome.output, outcome.output
+
+
+def test_details_stored_with_other_spacing_but_the_same_content_still_verify(app, history,
+                                                                               runner):
+    """The rule hashes the parsed details: whitespace in the stored text changes nothing."""
+    drop_protection(app)
+    with app.app_context():
+        stored = db.session.scalar(select(AuditEvent.details).where(AuditEvent.seq == 5))
+    spaced = json.dumps(json.loads(stored), indent=2)
+    assert spaced != stored
+    execute(app, "UPDATE audit_event SET details = :d WHERE seq = 5", d=spaced)
+    outcome = runner.invoke(args=["audit", "verify"])
+    assert outcome.exit_code == 0, outcome.output
+
+
 def test_verify_notices_the_newest_event_deleted(app, history, runner):
     drop_protection(app)
     with app.app_context():

@@ -48,7 +48,7 @@ from sqlalchemy.engine import Connection
 from models import AuditCheckpoint, AuditEvent, AuditHead, db
 
 from . import signed_note
-from .audit import GENESIS, Verification, chain_hash, event_body, verify_chain
+from .audit import GENESIS, Verification, holds, stored_events, verify_chain
 from .config import setting
 from .signed_note import NoteError, Verifier
 from .snapshot import open_snapshot
@@ -182,22 +182,15 @@ class Segment(Verification):
 def verify_segment(connection: Connection, after: int, prev: bytes, up_to: int,
                    batch: int = 5000) -> Segment:
     """Recompute events ``after``+1 … ``up_to`` from ``prev`` (the hash of event ``after``)."""
-    table, expected = AuditEvent.__table__, after + 1
-    while expected <= up_to:
-        rows = connection.execute(
-            select(table).where(table.c.seq >= expected, table.c.seq <= up_to)
-            .order_by(table.c.seq).limit(batch)).all()
-        if not rows:
-            break
-        for event in rows:
-            problem = ("missing event" if event.seq != expected
-                       else "previous hash differs" if event.prev_hash != prev
-                       else "content altered"
-                       if chain_hash(event.seq, prev, event_body(event)) != event.hash
-                       else None)
-            if problem:
-                return Segment(False, expected - 1 - after, expected, problem)
-            prev, expected = event.hash, expected + 1
+    expected = after + 1
+    for event in stored_events(connection.execute, after=after, up_to=up_to, batch=batch):
+        problem = ("missing event" if event.seq != expected
+                   else "previous hash differs" if event.prev_hash != prev
+                   else "content altered" if not holds(event, prev)
+                   else None)
+        if problem:
+            return Segment(False, expected - 1 - after, expected, problem)
+        prev, expected = event.hash, expected + 1
     if expected <= up_to:
         return Segment(False, expected - 1 - after, expected, "missing event")
     return Segment(True, up_to - after, end_hash=prev)
