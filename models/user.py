@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,6 +61,19 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and ``session_fingerprint``."""
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self) -> str:
+        """An HMAC of what a session rests on (Django's session auth hash): a new
+        password, a reset second factor, a new role or scope changes it, and every
+        session opened before ends at its next request."""
+        rests_on = "\x1f".join((self.password_hash, self.totp_secret or "", self.role.value,
+                                self.uf or "")).encode()
+        key = hashlib.sha256(b"porta25-session/v1" + current_app.secret_key.encode()).digest()
+        return hmac.new(key, rests_on, hashlib.sha256).hexdigest()[:32]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

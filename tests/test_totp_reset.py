@@ -173,3 +173,37 @@ def test_the_accounts_page_in_english(app, people):
     page = in_english(supervisor, USERS).get_data(as_text=True)
     assert_english(page, portuguese_only, "<h1>Staff accounts</h1>", "Two-step verification",
                    "on since", "Reset 2FA", "You (ask another supervisor)")
+
+
+def test_a_reset_ends_the_sessions_the_account_had_open(app, runner, people):
+    """Someone holding a stolen session (or the old phone's) is out at once, not at sign-out."""
+    operator, auditor = people["operator"], people["auditor"]
+    sessions = [signed_in(app, operator), signed_in(app, operator)]
+    bystander = signed_in(app, auditor)
+    for browser in sessions:
+        assert browser.get("/desk/").status_code == 200
+    signed_in(app, people["supervisor"]).submit(reset_url(operator), page=USERS)
+    for browser in sessions:
+        response = browser.get("/desk/")
+        assert response.status_code == 302 and response.location.startswith("/login")
+    assert bystander.get("/regulador/").status_code == 200
+
+    runner.invoke(args=["users", "reset-totp", "--email", auditor.email])
+    assert bystander.get("/regulador/").status_code == 302
+
+
+@pytest.mark.parametrize("change", [{"role": "supervisor"}, {"uf": "RJ"}])
+def test_a_new_role_or_scope_ends_the_sessions_opened_before(app, people, change):
+    from models import Role
+    from workflow.accounts import update_user
+    from workflow.audit import Actor
+
+    auditor = people["auditor"]
+    browser = signed_in(app, auditor)
+    assert browser.get("/regulador/").status_code == 200
+    with app.app_context():
+        user = db.session.get(User, auditor.id)
+        update_user(user, actor=Actor.system("test"), role=Role(change.get("role", "auditor")),
+                    uf=change.get("uf", user.uf))
+        db.session.commit()
+    assert browser.get("/regulador/").status_code == 302

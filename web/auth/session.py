@@ -3,6 +3,7 @@ half-way state between a staff member's password and their second factor."""
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from flask import Flask, session
@@ -27,9 +28,13 @@ def init_login(app: Flask, manager: LoginManager) -> None:
     manager.session_protection = "strong"
 
     @manager.user_loader
-    def _load(user_id: str) -> User | None:
+    def _load(session_id: str) -> User | None:
+        """The active user whose session still rests on what it was opened with."""
+        user_id, _, fingerprint = session_id.partition(":")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        return user if hmac.compare_digest(fingerprint, user.session_fingerprint()) else None
 
 
 def fresh_session() -> None:
