@@ -208,3 +208,10 @@ def test_the_landing_page_offers_both_ways(client):
     body = client.get("/verify").get_data(as_text=True)
     assert "Pelo código" in body and "Pelo arquivo" in body
     assert 'enctype="multipart/form-data"' in body and 'name="csrf_token"' in body
+
+
+def test_every_page_links_to_the_verification_and_the_trails_public_key(client):
+    for path in ("/login", "/verify"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'href="/verify">Verificar a autenticidade de um documento</a>' in page
+        assert 'href="/audit/checkpoints/latest"' in page and 'href="/audit/public-key"' in page
