@@ -68,6 +68,9 @@ def cli():
     for email, role, name, uf, *_ in PEOPLE:
         scope = f" [{uf}]" if uf else ""
         click.echo(f"  {role.value:<11} {email:<30} {name}{scope}")
+    click.echo("Staff and auditors enrol a TOTP app (FreeOTP, Aegis, Google Authenticator…) "
+               "at their first sign-in: scan the QR code shown, type its code, keep the "
+               "recovery codes.")
 
 
 def _create() -> list[User]:

@@ -306,6 +306,7 @@ def test_demo_writes_a_development_key_that_the_worker_signs_with(app, runner, t
     seed = env.strip().split("=", 1)[1]
     assert f"development key in instance/audit-demo.env ({verifier_string(seed)})" \
         in outcome.output
+    assert "enrol a TOTP app" in outcome.output  # staff are asked for it at the first sign-in
     app.config["AUDIT_SIGNING_KEY"] = seed  # what `make run` does with the file
     with app.app_context():
         assert sign_checkpoint(utcnow) == head_seq(app)
