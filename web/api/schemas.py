@@ -1,5 +1,5 @@
 """Reading API requests: bodies and query strings, checked against the JSON Schemas
-of the OpenAPI document itself (``openapi.py``), so the two cannot drift.
+of the OpenAPI document itself (the ``openapi`` package), so the two cannot drift.
 
 A body that is not JSON at all is a 400; JSON that breaks the schema is a 422
 whose ``field`` names the first offending member (``sending_profile.kind`` for
