@@ -25,9 +25,14 @@ cli = AppGroup("retention", help="LGPD retention: anonymise personal data past R
 
 @dataclass
 class Outcome:
-    cases: list[str] = field(default_factory=list)
-    customers: list[int] = field(default_factory=list)
-    files: int = 0
+    cases: dict[str, dict[str, int]] = field(default_factory=dict)
+    customers: dict[int, dict[str, int]] = field(default_factory=dict)
+    leftovers: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def files(self) -> int:
+        return sum(counts.get("record_files", 0) for done in (
+            self.cases, self.customers, self.leftovers) for counts in done.values())
 
 
 def _committed(step, *args):
@@ -41,30 +46,38 @@ def _committed(step, *args):
         raise
 
 
-def _case(protocol: str, now: datetime) -> int | None:
-    case = db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
-    return retention.anonymise_case(case, now=now)
+def _case_by_protocol(protocol: str) -> Case:
+    return db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
 
 
-def _customer(user_id: int, now: datetime) -> int | None:
+def _case(protocol: str, now: datetime) -> dict[str, int] | None:
+    return retention.anonymise_case(_case_by_protocol(protocol), now=now)
+
+
+def _customer(user_id: int, now: datetime) -> dict[str, int] | None:
     return retention.anonymise_customer(db.session.get(User, user_id), now=now)
 
 
+def _leftover(protocol: str, now: datetime) -> dict[str, int] | None:
+    return retention.erase_leftovers(_case_by_protocol(protocol))
+
+
 def apply(now: datetime) -> Outcome:
-    """Anonymise every case, then every customer, due at ``now``; returns what was done."""
+    """Anonymise every case, then every customer, due at ``now``, then erase what
+    anonymised cases held pending and has finished since; returns what was done."""
     todo = _committed(retention.plan, now)
     done = Outcome()
     for items, step, kept in ((todo.cases, _case, done.cases),
-                              (todo.customers, _customer, done.customers)):
+                              (todo.customers, _customer, done.customers),
+                              (list(todo.leftovers), _leftover, done.leftovers)):
         for item in items:
             try:
-                files = _committed(step, item, now)
+                counts = _committed(step, item, now)
             except Exception:  # one failure must not stop the others; the next run retries
                 log.exception("retention failed for %s", item)
                 continue
-            if files is not None:
-                kept.append(item)
-                done.files += files
+            if counts is not None:
+                kept[item] = counts
     return done
 
 
@@ -76,20 +89,32 @@ def run_logged(now: datetime) -> Outcome | None:
     except Exception:
         log.exception("retention job failed")
         return None
-    if done.cases or done.customers:
-        log.info("retention: anonymised %d case(s) and %d customer(s), %d record file(s)",
-                 len(done.cases), len(done.customers), done.files)
+    if done.cases or done.customers or done.leftovers:
+        log.info("retention: anonymised %d case(s) and %d customer(s), erased what %d "
+                 "anonymised case(s) still held; %d record file(s)", len(done.cases),
+                 len(done.customers), len(done.leftovers), done.files)
     return done
 
 
-def _line(verb: str, cases: list[str], customers: list[int]) -> str:
-    return (f"{verb} {len(cases)} case(s): {', '.join(cases) or '-'}\n"
-            f"{verb} {len(customers)} customer(s): user id "
-            f"{', '.join(map(str, customers)) or '-'}")
+def _counts(counts: dict[str, int]) -> str:
+    return " ".join(f"{kind}={n}" for kind, n in counts.items())
+
+
+def _lines(verb: str, cases: dict, customers: dict, leftovers: dict) -> str:
+    """What is (or would be) erased, item by item with its counts (the audit event's)."""
+    lines = [f"{verb} {len(cases)} case(s): {', '.join(cases) or '-'}"]
+    lines += [f"  {protocol}: {_counts(counts)}" for protocol, counts in cases.items()]
+    lines.append(f"{verb} {len(customers)} customer(s): user id "
+                 f"{', '.join(map(str, customers)) or '-'}")
+    lines += [f"  user id {user_id}: {_counts(counts)}" for user_id, counts in customers.items()]
+    lines.append(f"{'would erase' if verb.startswith('would') else 'erased'} what "
+                 f"{len(leftovers)} anonymised case(s) still held: {', '.join(leftovers) or '-'}")
+    lines += [f"  {protocol}: {_counts(counts)}" for protocol, counts in leftovers.items()]
+    return "\n".join(lines)
 
 
 @cli.command("run")
-@click.option("--dry-run", is_flag=True, help="Show what would be anonymised; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 def run(dry_run: bool) -> None:
     """Anonymise the personal data of cases ended more than RETENTION_YEARS ago."""
     now = utcnow()
@@ -102,8 +127,9 @@ def run(dry_run: bool) -> None:
     if dry_run:
         todo = retention.plan(now)
         db.session.rollback()  # the plan only reads: nothing to keep
-        click.echo(_line("would anonymise", todo.cases, todo.customers))
+        click.echo(_lines("would anonymise", todo.due_cases, todo.due_customers,
+                          todo.leftovers))
         return
     done = apply(now)
-    click.echo(_line("anonymised", done.cases, done.customers))
+    click.echo(_lines("anonymised", done.cases, done.customers, done.leftovers))
     click.echo(f"deleted {done.files} record file(s); their codes and hashes stay verifiable")

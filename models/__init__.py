@@ -22,13 +22,21 @@ from .enforcement import (
     StreamCounter,
     WebhookEndpoint,
 )
-from .evidence import AddressSource, EvidenceCheck, EvidenceKind, EvidenceOutcome, EvidenceRun
+from .evidence import (
+    ERASED_FACTS,
+    AddressSource,
+    EvidenceCheck,
+    EvidenceKind,
+    EvidenceOutcome,
+    EvidenceRun,
+)
 from .notification import Notification
 from .oversight import CalendarDay, PersonalDataReveal
 from .record import Record, RecordFile, RecordKind, RecordRequest
 from .user import STAFF_ROLES, ApiToken, RecoveryCode, Role, TokenScope, User
 
 __all__ = [
+    "ERASED_FACTS",
     "OPEN_STATUSES",
     "AddressSource",
     "EvidenceCheck",

@@ -4,7 +4,10 @@ DNS, SPF and MX, looked up by the worker and kept with the case.
 An ``EvidenceRun`` is one round of checks: it is due while ``finished_at`` is NULL
 (a staff member asked again) and the worker writes one ``EvidenceCheck`` per kind
 when it finishes. Checks are insert-only (database triggers): what the operator
-relied on is never rewritten; a new run is new rows.
+relied on is never rewritten; a new run is new rows. The one update the triggers
+allow is LGPD retention's: once the case is anonymised, ``facts`` (DNS names, the
+mail host's domain, SPF text) may be set to ``ERASED_FACTS``, every other column
+unchanged — the outcome and the detail's key stay.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class AddressSource(enum.StrEnum):
     MAIL_HOST = "mail_host"  # a prefix: the mail host's address inside it
     FIRST_USABLE = "first_usable"  # a prefix the mail host does not resolve into
 
+
+ERASED_FACTS = "{}"  # the facts of a check of an anonymised case, once erased (retention)
 
 # At most one run waits per case: a second request while one waits is the same request.
 _PENDING_SQL = "finished_at IS NULL"

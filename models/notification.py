@@ -18,6 +18,9 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case.id"), index=True,
+        comment="the case it is about (retention erases it with the case); NULL: none")
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

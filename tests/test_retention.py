@@ -36,6 +36,8 @@ from workflow.records import codes
 
 YEAR = timedelta(days=366)
 PERSONAL = ("justification", "mail_hostname", "subscriber_id", "terms_accepted_from")
+CASE_TRACES = ("messages", "record_files", "evidence_checks", "outbox_events",
+               "delivery_attempts", "notifications", "record_requests")
 KEPT = ("protocol", "status", "target", "uf", "category", "submitted_at", "decided_at",
         "valid_from", "valid_until", "appealed_at", "reason_code")
 
@@ -166,7 +168,8 @@ def test_each_anonymisation_is_an_audit_event_with_references_only(app, runner, 
     for event in found:
         assert (event["actor_id"], event["actor_role"], event["object_type"]) == (
             None, "system:retention", "case")
-        assert set(event["details"]) == {"protocol", "record_files"}
+        assert set(event["details"]) == {"protocol", *CASE_TRACES}
+        assert all(isinstance(event["details"][k], int) for k in CASE_TRACES)
         assert event["details"]["protocol"] == event["object_id"]
     assert "9999-0000" not in json.dumps(found)
 
@@ -223,7 +226,11 @@ def test_a_customer_left_with_nothing_is_anonymised_too(app, runner, idle_custom
     assert count(app, RecordFile) == 0  # the receipt and the history statement
     [event] = [e for e in events(app, "retention:anonymised") if e["object_type"] == "user"]
     assert event["object_id"] == str(people.customer.id)
-    assert event["details"] == {"user_id": people.customer.id, "record_files": 1}
+    # The history statement, the e-mail, the token (named "crm": the name goes too).
+    assert event["details"] == {"user_id": people.customer.id, "record_files": 1,
+                                "notifications": 1, "api_tokens": 1, "record_requests": 0}
+    with app.app_context():
+        assert db.session.scalars(select(ApiToken.name)).all() == [""]
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 

@@ -2,7 +2,7 @@
 
 The receiver is an ``http.server`` on 127.0.0.1 in a thread. It verifies every
 message with the standardwebhooks library (401 when that fails) and answers from a
-script: the next scripted (status, headers) per request, then 204. It records what
+script: the next scripted (status, headers[, body]) per request, then 204. It records what
 it accepted, and how many requests ever overlapped (one delivery at a time).
 """
 
@@ -34,7 +34,7 @@ class Received:
 @dataclass
 class Receiver:
     secrets: list[str] = field(default_factory=list)
-    script: list[tuple[int, dict]] = field(default_factory=list)
+    script: list[tuple] = field(default_factory=list)  # (status, headers[, body bytes])
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     refused: int = 0
@@ -87,11 +87,11 @@ class Receiver:
             return self._reply(request, 401, {})
         time.sleep(self.delay)
         with self.lock:
-            status, extra = self.script.pop(0) if self.script else (204, {})
+            status, extra, *answer = self.script.pop(0) if self.script else (204, {})
             data = json.loads(body)
             self.received.append(Received(headers["webhook-id"], data["data"]["sequence"],
                                           data["type"], body, status))
-        self._reply(request, status, extra)
+        self._reply(request, status, extra, *answer)
 
     def _verified(self, body: bytes, headers: dict) -> bool:
         for secret in self.secrets:
@@ -103,12 +103,13 @@ class Receiver:
         return False
 
     @staticmethod
-    def _reply(request, status: int, headers: dict) -> None:
+    def _reply(request, status: int, headers: dict, body: bytes = b"") -> None:
         request.send_response(status)
         for name, value in headers.items():
             request.send_header(name, value)
-        request.send_header("content-length", "0")
+        request.send_header("content-length", str(len(body)))
         request.end_headers()
+        request.wfile.write(body)
 
     def accepted(self) -> list[Received]:
         """Requests answered 2xx, in arrival order."""

@@ -77,6 +77,7 @@ class Tag(enum.StrEnum):
     CALENDAR_CHANGED = "calendar:changed"  # a business-calendar correction added or removed
     SETTINGS_CHANGED = "settings:changed"  # the environment's settings differ at a start
     RETENTION_ANONYMISED = "retention:anonymised"  # a case's or account's personal data erased
+    RETENTION_ERASED = "retention:erased"  # what an anonymised case held, pending then, erased
     RECORD_ISSUED = "record:issued"
     RECORD_DOWNLOADED = "record:downloaded"
     RECORD_HISTORY_EXPORTED = "record:history_exported"  # the JSON statement, served at once

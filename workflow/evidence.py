@@ -23,6 +23,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
+    ERASED_FACTS,
     OPEN_STATUSES,
     AddressSource,
     Case,
@@ -101,6 +102,8 @@ DETAILS = {
     "dns.no_resolver": _l("Nenhum resolvedor DNS configurado."),
     "internal": _l("A verificação não pôde ser feita; peça de novo."),
 }
+ERASED_DETAIL = _l("Detalhes apagados com os dados pessoais do pedido (LGPD); o resultado "
+                   "permanece.")
 
 
 def request_checks(case: Case, *, actor: Actor) -> EvidenceRun:
@@ -224,7 +227,16 @@ def describe(check: EvidenceCheck) -> str:
     wording = DETAILS.get(check.detail)
     if wording is None:
         return check.detail
+    if is_erased(check):
+        return str(ERASED_DETAIL)
     return str(wording) % _Facts(json.loads(check.facts))
+
+
+def is_erased(check: EvidenceCheck) -> bool:
+    """Whether retention erased the values the check's detail names (its case was
+    anonymised); a detail that names none, such as an internal error, reads as it was."""
+    wording = DETAILS.get(check.detail)
+    return check.facts == ERASED_FACTS and wording is not None and "%(" in str(wording)
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,7 @@ class Shown:
     outcome_label: str
     detail: str
     checked_at: datetime
+    erased: bool  # the detail's values went with the case's personal data (LGPD)
 
 
 @dataclass(frozen=True)
@@ -261,13 +274,15 @@ def summary(case: Case) -> Summary:
 def shown(check: EvidenceCheck) -> Shown:
     """A check in words."""
     return Shown(check.kind.value, str(KIND_LABELS[check.kind]), check.outcome.value,
-                 str(OUTCOME_LABELS[check.outcome]), describe(check), check.checked_at)
+                 str(OUTCOME_LABELS[check.outcome]), describe(check), check.checked_at,
+                 is_erased(check))
 
 
 def as_data(case: Case) -> list[dict]:
     """The latest round as plain data (a dossier's embedded JSON)."""
     run = latest_run(case)
     return [{"kind": c.kind.value, "outcome": c.outcome.value, "detail": describe(c),
-             "facts": json.loads(c.facts), "checked_at": iso_utc(c.checked_at),
+             "facts": json.loads(c.facts), "facts_erased": is_erased(c),
+             "checked_at": iso_utc(c.checked_at),
              "address": run.address, "resolver": run.resolver}
             for c in checks_for(case)]

@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 
 from sqlalchemy import select
 
-from models import Notification, User, db, utcnow
+from models import Case, Notification, User, db, utcnow
 
 from .config import setting
 
@@ -26,9 +26,12 @@ GIVE_UP_AFTER = timedelta(hours=72)
 SMTP_TIMEOUT = 10.0  # seconds per SMTP operation: a stalled server must not hold the worker
 
 
-def queue_email(user: User, subject: str, body: str) -> Notification:
-    """Queue an e-mail to ``user`` in the current transaction; the worker sends it."""
-    note = Notification(user_id=user.id, to_address=user.email, subject=str(subject)[:200],
+def queue_email(user: User, subject: str, body: str, *, case: Case | None = None
+                ) -> Notification:
+    """Queue an e-mail to ``user`` in the current transaction; the worker sends it.
+    ``case``: the case it is about, so that LGPD retention erases it with the case."""
+    note = Notification(user_id=user.id, case_id=case.id if case else None,
+                        to_address=user.email, subject=str(subject)[:200],
                         body=str(body), attempts=0, next_attempt_at=utcnow())
     db.session.add(note)
     return note

@@ -8,24 +8,46 @@ be appealed, the end of the appeal window. Approved and active cases never end
 here: they end by expiry or revocation first.
 
 A case that ended more than RETENTION_YEARS ago (calendar years) keeps its
-protocol, status, dates, target, category, reason and the codes and hashes of
-its records — what a regulator counts and verifies — and loses: the
-justification, the mail host, the subscriber id, the address the terms were
-accepted from, every message body, and the bytes of its records (the
-``record_file`` rows; a record's code and SHA-256 stay, so /verify still
-confirms a copy the customer kept). The DNS evidence checks stay (insert-only
-by design; see the README).
+protocol, status, dates, target, category, sending profile, terms version, reason
+and the codes and hashes of its records — what a regulator counts and verifies —
+plus the outcome of each DNS evidence check and the address checked (inside the
+target), the enforcement events' type, target, dates and sequence with every
+delivery's status and attempts (time, HTTP status, duration), and the audit trail.
+It loses, in one transaction (``workflow.retention_traces`` finds and erases them):
+
+- in its row: the justification, the mail host, the subscriber id, the address
+  the terms were accepted from;
+- every message body (staff notes too);
+- the bytes of its records (``record_file``; a record's code and SHA-256 stay, so
+  /verify still confirms a copy the customer kept) — those asked for after the
+  anonymisation hold only the erased case and stay;
+- the facts of its evidence checks (DNS names, the mail host's domain, SPF text:
+  set to ``{}``, the one update the triggers allow, and only for an anonymised
+  case); pages and dossiers say the detail was erased;
+- the subscriber id in the webhook bodies of its enforcement events (the change
+  feed's too) and the receivers' answers quoted in their attempts' errors (cut to
+  ``HTTP <status>``) — once nothing will send the event again: no delivery of it
+  pending, every active endpoint past it;
+- the e-mails about it (``notification.case_id``), once sent or given up;
+- the render errors of its documents' requests.
+
+What was still pending then is erased by a later run once finished: a
+``retention:erased`` event with the same counts.
 
 A customer is anonymised once every case of theirs is (a customer who never
 asked for anything too) and their account has been idle as long: created, last
 signed in and last used an API token more than RETENTION_YEARS ago. Name,
 e-mail (``anon-<id>@invalid``, still unique), CPF/CNPJ, phone and subscriber id
-go; the account can no longer sign in, its tokens are revoked, its e-mail copies
-and history statements' bytes are deleted.
+go; the account can no longer sign in, its tokens are revoked and their names
+erased, its e-mails and the bytes of its records (history statements) are
+deleted, its documents' render errors cleared.
 
 Each anonymisation is a ``retention:anonymised`` audit event by
-``system:retention`` holding references only (the protocol or the user id), so
-the chain stays verifiable: events never held the personal data.
+``system:retention`` holding references and counts only (the protocol or the user
+id, how many rows of each kind were erased), so the chain stays verifiable: events
+never held the personal data. The dry run lists the same counts. What stays in the
+chain: the address each customer action came from (``source_ip``, hashed), and
+what regulators typed (a reveal's reason, a list export's search).
 """
 
 from __future__ import annotations
@@ -35,23 +57,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, delete, exists, select, update
+from sqlalchemy import String, cast, exists, select
 
-from models import (
-    ApiToken,
-    AuditEvent,
-    Case,
-    CaseStatus,
-    Message,
-    Notification,
-    Record,
-    RecordFile,
-    Role,
-    User,
-    db,
-)
+from models import ApiToken, AuditEvent, Case, CaseStatus, Role, User, db
 
 from . import audit
+from . import retention_traces as traces
 from .audit import Actor, Tag
 from .config import setting
 from .errors import InvalidInput
@@ -95,23 +106,37 @@ def ended_at(case: Case) -> datetime | None:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run anonymises: case protocols and customer ids, in order."""
+    """What a run erases, in order, each with the counts of ``workflow.retention_traces``."""
 
-    cases: list[str]
-    customers: list[int]
+    due_cases: dict[str, dict[str, int]]  # protocol -> counts
+    due_customers: dict[int, dict[str, int]]  # user id -> counts
+    leftovers: dict[str, dict[str, int]]  # anonymised cases still holding what was pending
+
+    @property
+    def cases(self) -> list[str]:
+        return list(self.due_cases)
+
+    @property
+    def customers(self) -> list[int]:
+        return list(self.due_customers)
 
 
 def plan(now: datetime) -> Plan:
-    """The cases and customers due at ``now``; changes nothing (the dry run shows it)."""
+    """The cases and customers due at ``now`` and what each still holds; changes nothing
+    (the dry run shows it)."""
     limit = cutoff(now)
     candidates = db.session.scalars(select(Case).where(
         Case.status.in_(ENDED), Case.anonymised_at.is_(None), Case.updated_at < limit)
         .order_by(Case.id)).all()
     cases = [c for c in candidates if ended_at(c) < limit]
     due = {c.protocol for c in cases}
-    customers = [user.id for user in _idle_customers(limit)
-                 if _all_cases_done(user.id, due_protocols=due)]
-    return Plan([c.protocol for c in cases], customers)
+    customers = {user.id: traces.find_customer(
+        user, cases_due=[c.id for c in cases if c.customer_id == user.id]).counts()
+        for user in _idle_customers(limit) if _all_cases_done(user.id, due_protocols=due)}
+    leftovers = {case.protocol: found.counts() for case in traces.leftover_candidates()
+                 if (found := traces.find_case(case, as_of=case.anonymised_at))}
+    return Plan({c.protocol: traces.find_case(c, as_of=now).counts() for c in cases},
+                customers, leftovers)
 
 
 def _idle_customers(limit: datetime, *, user_id: int | None = None) -> list[User]:
@@ -137,26 +162,40 @@ def _all_cases_done(user_id: int, *, due_protocols: set[str]) -> bool:
     return all(protocol in due_protocols for protocol in left)
 
 
-def anonymise_case(case: Case, *, now: datetime) -> int | None:
-    """Erase the case's personal data and its records' bytes; returns the files deleted,
-    or None when the case is not due (done meanwhile, or changed since the plan)."""
+def anonymise_case(case: Case, *, now: datetime) -> dict[str, int] | None:
+    """Erase the case's personal data, in its row and wherever else they live; returns
+    what was erased (counts), or None when the case is not due (done meanwhile, or
+    changed since the plan)."""
     if case.anonymised_at is not None or (ended_at(case) or now) >= cutoff(now):
         return None
     case.justification = case.mail_hostname = case.subscriber_id = ""
     case.terms_accepted_from = None
     case.anonymised_at = now
-    db.session.execute(update(Message).where(Message.case_id == case.id).values(body="")
-                       .execution_options(synchronize_session=False))
-    files = _delete_files(select(Record.id).where(Record.case_id == case.id))
-    db.session.flush()
+    db.session.flush()  # first: the evidence triggers erase the facts of anonymised cases only
+    found = traces.find_case(case, as_of=now)
+    traces.erase_case(found)
     audit.record(Tag.RETENTION_ANONYMISED, ACTOR, object_type="case", object_id=case.protocol,
-                 uf=case.uf, details={"protocol": case.protocol, "record_files": files})
-    return files
+                 uf=case.uf, details={"protocol": case.protocol, **found.counts()})
+    return found.counts()
 
 
-def anonymise_customer(user: User, *, now: datetime) -> int | None:
-    """Erase the account's personal data (see the module docstring); returns the files
-    deleted, or None when the account is not due (done meanwhile, or used again)."""
+def erase_leftovers(case: Case) -> dict[str, int] | None:
+    """Erase what an anonymised case held that was still pending at its anonymisation
+    (a delivery, an e-mail, a render) and has finished since; None when nothing is left."""
+    if case.anonymised_at is None:
+        return None
+    found = traces.find_case(case, as_of=case.anonymised_at)
+    if not found:
+        return None
+    traces.erase_case(found)
+    audit.record(Tag.RETENTION_ERASED, ACTOR, object_type="case", object_id=case.protocol,
+                 uf=case.uf, details={"protocol": case.protocol, **found.counts()})
+    return found.counts()
+
+
+def anonymise_customer(user: User, *, now: datetime) -> dict[str, int] | None:
+    """Erase the account's personal data (see the module docstring); returns what was
+    erased (counts), or None when the account is not due (done meanwhile, or used again)."""
     if not _idle_customers(cutoff(now), user_id=user.id):
         return None
     if not _all_cases_done(user.id, due_protocols=set()):
@@ -165,19 +204,8 @@ def anonymise_customer(user: User, *, now: datetime) -> int | None:
     user.cpf_cnpj = user.phone = user.subscriber_id = None
     user.password_hash = "!" + secrets.token_hex(16)  # no password matches it
     user.is_active, user.anonymised_at = False, now
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                              ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=now).execution_options(synchronize_session=False))
-    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
-    files = _delete_files(select(Record.id).where(Record.customer_id == user.id))
-    db.session.flush()
+    found = traces.find_customer(user)
+    traces.erase_customer(found, now=now)
     audit.record(Tag.RETENTION_ANONYMISED, ACTOR, object_type="user", object_id=str(user.id),
-                 uf=user.uf, details={"user_id": user.id, "record_files": files})
-    return files
-
-
-def _delete_files(record_ids) -> int:
-    """Delete the bytes of these records (record_file rows); their code and hash stay."""
-    result = db.session.execute(delete(RecordFile).where(RecordFile.record_id.in_(record_ids))
-                                .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+                 uf=user.uf, details={"user_id": user.id, **found.counts()})
+    return found.counts()

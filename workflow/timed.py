@@ -86,4 +86,4 @@ def _email_reminder(case: Case, until: str) -> None:
             "não a responda.", name=customer.name, protocol=case.protocol,
             target=case.target, date=until,
             zone=setting("DISPLAY_TIMEZONE"))
-    notifications.queue_email(customer, subject, body)
+    notifications.queue_email(customer, subject, body, case=case)
