@@ -95,6 +95,15 @@ def test_the_cases_export_follows_the_lists_filters(app, world):
         {}, {"status": "in_review"}, {"status": "submitted", "uf": "RJ"}]
 
 
+def test_a_search_text_never_enters_the_trail(app, world):
+    """It may be a name or a CPF, and the chain keeps what it holds for ever."""
+    anatel = signed_in(app, world["people"]["anatel"])
+    exported(anatel, f"{PORTAL}exportar/casos.csv?q=Ana+Pereira+123.456.789-09")
+    (event,) = events_of(app, "case:list_exported")
+    assert json.loads(event.details)["filters"] == {"search": True}
+    assert "Pereira" not in event.details and "123" not in event.details
+
+
 def test_a_procon_exports_its_states_events_and_every_hash_recomputes(app, world):
     people = world["people"]
     procon = signed_in(app, people["procon"])

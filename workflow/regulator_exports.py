@@ -77,8 +77,10 @@ def export_cases(*, actor: Actor, fmt: str, status: StatusFilter = None, uf: str
     query = (matching(user, status=status, uf=uf, category=category, q=q)
              .with_only_columns(*(getattr(Case, c) for c in CASE_COLUMNS)).order_by(Case.id))
     export = _open(query, fmt, CASE_COLUMNS, _case_line)
+    # The search text stays out of the trail (it may be a name or a CPF, and the chain
+    # keeps what it holds for ever): only that there was one.
     filters = {k: v for k, v in {"status": status, "uf": uf, "category": category,
-                                 "q": q}.items() if v}
+                                 "search": bool(q and q.strip())}.items() if v}
     if filters.get("status") and not isinstance(filters["status"], str):
         filters["status"] = sorted(str(s) for s in filters["status"])
     audit.record(Tag.CASE_LIST_EXPORTED, actor, object_type="export", uf=user.uf,
