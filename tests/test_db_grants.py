@@ -8,9 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 
-import dns.reversename
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -20,20 +18,13 @@ from models import Case, EvidenceCheck, db
 from tests.audit_support import KEY
 from tests.conftest import make_app
 from tests.desk_support import case_url, signed_in
-from tests.dns_support import DnsServer, txt
 from tests.factories import make_case, make_user
-from tests.test_email import Inbox, free_port
 from tests.test_retention import age_account
 from tests.test_retention_erasure import (
-    ADDRESS,
-    DOMAIN,
-    HOST,
-    TYPES,
-    World,
     lived,
     people,
+    real_services,
 )
-from tests.webhook_support import Receiver, add_endpoint
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 on_postgresql = pytest.mark.skipif(
@@ -279,27 +270,15 @@ def refused(app, statement: str) -> None:
 def world_as_app_role(app_factory, roles):
     """The erasure tests' world (DNS, webhook receiver, SMTP on loopback), where web and
     worker log in as the app role; the owner only migrated and granted."""
-    server, receiver, inbox, port = DnsServer().start(), Receiver().start(), Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        settings = dict(EVIDENCE_RESOLVERS=server.resolvers, EVIDENCE_TIMEOUT_SECONDS=1.0,
-                        SMTP_HOST="127.0.0.1", SMTP_PORT=port, AUDIT_SIGNING_KEY=KEY,
-                        AUDIT_CHECKPOINT_INTERVAL_SECONDS=0)
+    def as_app_role(settings):
+        settings.update(AUDIT_SIGNING_KEY=KEY, AUDIT_CHECKPOINT_INTERVAL_SECONDS=0)
         owner = app_factory(**settings)
         role = roles.make()
         grant(owner, role)
-        app = roles.app_as(owner, role, **settings)
-        server.add(dns.reversename.from_address(ADDRESS).to_text(), "PTR", HOST + ".")
-        server.add(HOST, "A", ADDRESS)
-        server.add(DOMAIN, "TXT", txt(f"v=spf1 a:{HOST} -all"))
-        server.add(DOMAIN, "MX", f"10 {HOST}.")
-        add_endpoint(app, receiver, *TYPES)
-        yield World(app, server, receiver, inbox)
-    finally:
-        smtp.stop()
-        receiver.stop()
-        server.stop()
+        return roles.app_as(owner, role, **settings)
+
+    with real_services(as_app_role) as world:
+        yield world
 
 
 @on_postgresql

@@ -6,6 +6,7 @@ servers on loopback; pending work keeps what it still needs until a later run.""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dns.reversename
@@ -58,15 +59,16 @@ class World:
     inbox: Inbox
 
 
-@pytest.fixture
-def world(app_factory):
-    """The app with a DNS server, a webhook receiver and an SMTP server of its own."""
+@contextmanager
+def real_services(make_app):
+    """A DNS server answering for the customer's mail host, a webhook receiver and an SMTP
+    server, all on loopback; ``make_app(settings)`` makes the app that uses them."""
     server, receiver, inbox, port = DnsServer().start(), Receiver().start(), Inbox(), free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        app = app_factory(EVIDENCE_RESOLVERS=server.resolvers, EVIDENCE_TIMEOUT_SECONDS=1.0,
-                          SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        app = make_app(dict(EVIDENCE_RESOLVERS=server.resolvers, EVIDENCE_TIMEOUT_SECONDS=1.0,
+                            SMTP_HOST="127.0.0.1", SMTP_PORT=port))
         server.add(dns.reversename.from_address(ADDRESS).to_text(), "PTR", HOST + ".")
         server.add(HOST, "A", ADDRESS)
         server.add(DOMAIN, "TXT", txt(f"v=spf1 a:{HOST} -all"))
@@ -77,6 +79,13 @@ def world(app_factory):
         smtp.stop()
         receiver.stop()
         server.stop()
+
+
+@pytest.fixture
+def world(app_factory):
+    """The app with a DNS server, a webhook receiver and an SMTP server of its own."""
+    with real_services(lambda settings: app_factory(**settings)) as world:
+        yield world
 
 
 def lived(world: World, cast: Cast) -> str:
