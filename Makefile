@@ -43,7 +43,7 @@ translations: $(VENV)/.app
 messages: $(VENV)/.app
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--ignore-dirs='.* _* tests bench migrations' -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 # The portal, the delivery worker and the demo enforcement receiver, together;
 # Ctrl-C stops all three. Approve a demo case and watch instance/enforcer/state.json.

@@ -107,8 +107,8 @@ BAD = [
     ({"uf": "", "day": "2026-07-06"}, "Escolha um estado (UF) ou “BR” para todo o país."),
     ({"uf": "XX", "day": "2026-07-06"}, "Escolha um estado (UF) ou “BR” para todo o país."),
     ({"day": ""}, "Informe a data (dd/mm/aaaa)."),
-    ({"day": "31/02/2026"}, "Data inválida: use dd/mm/aaaa."),
-    ({"day": "amanhã"}, "Data inválida: use dd/mm/aaaa."),
+    ({"day": "31/02/2026"}, "Data inválida: “31/02/2026”. Use o formato dd/mm/aaaa."),
+    ({"day": "amanhã"}, "Data inválida: “amanhã”. Use o formato dd/mm/aaaa."),
     ({"day": "2206-07-06"}, "Informe uma data entre 2000 e 2100."),
     ({"day": "2026-07-04", "kind": "worked"},  # a Saturday
      "Sábados e domingos não são dias úteis"),

@@ -12,7 +12,6 @@ the newest back (``before``), the API reads forwards (``after``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,14 +27,13 @@ from .config import setting
 from .deadlines import UFS
 from .errors import Forbidden, InvalidInput
 from .records.documents.dossier import about
+from .text import typed_date
 
 READERS = frozenset({Role.AUDITOR, Role.SUPERVISOR})
 API_MAX_LIMIT = 1000
 INT_MAX = 2**31 - 1  # seq and user ids are 32-bit integer columns: nothing lies beyond
 # What the actor filter takes besides a user's number (workflow.audit.Actor.role_label).
 ACTOR_ROLES = (*(role.value for role in Role), "anonymous")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_BRAZILIAN = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def require_reader(user: User) -> None:
@@ -74,7 +72,7 @@ def parse_filter(*, start: str | None = None, end: str | None = None, actor: str
                  action: str | None = None, protocol: str | None = None,
                  uf: str | None = None) -> TrailFilter:
     """The filters as typed, checked; InvalidInput names the first bad field."""
-    first, last = _day(start, "start"), _day(end, "end")
+    first, last = typed_date(start, field="start"), typed_date(end, field="end")
     if first and last and last < first:
         raise InvalidInput(_l("A data final é anterior à data inicial."), field="end")
     who = (actor or "").strip().lower() or None
@@ -90,23 +88,6 @@ def parse_filter(*, start: str | None = None, end: str | None = None, actor: str
     if state and state not in UFS:
         raise InvalidInput(_l("UF desconhecida: %(uf)s.", uf=state[:8]), field="uf")
     return TrailFilter(first, last, who, tag, (protocol or "").strip() or None, state)
-
-
-def _day(text: str | None, field: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    iso, brazilian = _ISO.fullmatch(text), _BRAZILIAN.fullmatch(text)
-    try:
-        if iso:
-            return date(*map(int, iso.groups()))
-        if brazilian:
-            day, month, year = map(int, brazilian.groups())
-            return date(year, month, day)
-    except ValueError:
-        pass
-    raise InvalidInput(_l("Data inválida: “%(text)s”. Use o formato dd/mm/aaaa.",
-                          text=text[:40]), field=field)
 
 
 def matching(user: User, f: TrailFilter) -> Select[tuple[AuditEvent]]:

@@ -6,7 +6,7 @@ only (operators and auditors: 403). The rules are ``workflow.calendar_days``'s.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -22,25 +22,13 @@ from web.context import current_actor
 from web.forms import apply_domain_error
 from workflow import calendar_days
 from workflow.deadlines import NATIONAL, UFS
-from workflow.errors import DomainError
+from workflow.errors import DomainError, InvalidInput
+from workflow.text import typed_date
 
 from .enforcement import supervisors_only
 from .views import bp
 
 CLOSED, WORKED = "closed", "worked"
-
-
-def parse_day(text: str | None) -> date | None:
-    """A date typed as 2026-07-09 (the date picker) or 09/07/2026; None when empty."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValidationError(_l("Data inválida: use dd/mm/aaaa."))
 
 
 class CorrectionForm(FlaskForm):
@@ -59,7 +47,10 @@ class CorrectionForm(FlaskForm):
                                                max=calendar_days.NOTE_MAX))])
 
     def validate_day(self, field) -> None:
-        self.parsed_day = parse_day(field.data)
+        try:
+            self.parsed_day = typed_date(field.data, field="day")
+        except InvalidInput as refused:
+            raise ValidationError(refused.message) from None
 
 
 def _page(form: CorrectionForm, status: int = 200):

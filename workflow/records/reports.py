@@ -8,7 +8,6 @@ Anatel (a national auditor) and the staff on any scope.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +19,7 @@ from .. import audit
 from ..audit import Actor, Tag
 from ..deadlines import UFS
 from ..errors import InvalidInput, NotFound
+from ..text import typed_date
 from . import report_data
 from .access import visible_records
 from .issue import request_record
@@ -27,8 +27,6 @@ from .report_data import NATIONAL, ReportScope
 
 MAX_DAYS = 366
 REPORT_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR})
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_BRAZILIAN = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def parse_scope(*, start: str | None, end: str | None, scope: str | None, user: User,
@@ -50,20 +48,10 @@ def parse_scope(*, start: str | None, end: str | None, scope: str | None, user: 
 
 
 def _date(text: str | None, *, field: str, missing) -> date:
-    text = (text or "").strip()
-    if not text:
+    day = typed_date(text, field=field)
+    if day is None:
         raise InvalidInput(missing, field=field)
-    iso, brazilian = _ISO.fullmatch(text), _BRAZILIAN.fullmatch(text)
-    try:
-        if iso:
-            return date(*map(int, iso.groups()))
-        if brazilian:
-            day, month, year = map(int, brazilian.groups())
-            return date(year, month, day)
-    except ValueError:
-        pass
-    raise InvalidInput(_l("Data inválida: “%(text)s”. Use o formato dd/mm/aaaa.",
-                          text=text[:40]), field=field)
+    return day
 
 
 def _uf(scope: str | None) -> str | None:
