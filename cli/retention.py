@@ -19,6 +19,8 @@ from workflow import retention
 from workflow.config import setting
 from workflow.errors import DomainError
 
+from .transaction import committed
+
 log = logging.getLogger("porta25.retention")
 cli = AppGroup("retention", help="LGPD retention: anonymise personal data past RETENTION_YEARS.")
 
@@ -33,17 +35,6 @@ class Outcome:
     def files(self) -> int:
         return sum(counts.get("record_files", 0) for done in (
             self.cases, self.customers, self.leftovers) for counts in done.values())
-
-
-def _committed(step, *args):
-    """Run one step and commit it; roll back and re-raise on any error."""
-    try:
-        value = step(*args)
-        db.session.commit()
-        return value
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _case_by_protocol(protocol: str) -> Case:
@@ -65,14 +56,14 @@ def _leftover(protocol: str, now: datetime) -> dict[str, int] | None:
 def apply(now: datetime) -> Outcome:
     """Anonymise every case, then every customer, due at ``now``, then erase what
     anonymised cases held pending and has finished since; returns what was done."""
-    todo = _committed(retention.plan, now)
+    todo = committed(retention.plan, now)
     done = Outcome()
     for items, step, kept in ((todo.cases, _case, done.cases),
                               (todo.customers, _customer, done.customers),
                               (list(todo.leftovers), _leftover, done.leftovers)):
         for item in items:
             try:
-                counts = _committed(step, item, now)
+                counts = committed(step, item, now)
             except Exception:  # one failure must not stop the others; the next run retries
                 log.exception("retention failed for %s", item)
                 continue

@@ -51,6 +51,7 @@ from workflow.sender import Result, Sender
 from workflow.signing import headers_for
 
 from . import retention as retention_job
+from .transaction import committed
 
 log = logging.getLogger("porta25.worker")
 Clock = Callable[[], datetime]
@@ -71,17 +72,6 @@ def _lease() -> int:
     return current_app.config["WORKER_LEASE_SECONDS"]
 
 
-def _in_transaction(step, *args):
-    """Run one step and commit it; roll back and re-raise on any error."""
-    try:
-        value = step(*args)
-        db.session.commit()
-        return value
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
 def send(sender: Sender, item: delivery.Item, now: datetime) -> Result:
     """Check the destination again (DNS changes) and POST the event's stored bytes."""
     try:
@@ -98,15 +88,15 @@ def work_endpoint(endpoint_id: int, owner: str, sender: Sender, clock: Clock,
     attempts = 0
     try:
         while stop is None or not stop.is_set():
-            item = _in_transaction(delivery.next_item, endpoint_id, owner, clock(), _lease())
+            item = committed(delivery.next_item, endpoint_id, owner, clock(), _lease())
             if item is None:
                 break
             result = send(sender, item, clock())
             attempts += 1
-            if _in_transaction(delivery.record, item, result, clock()) == "retry":
+            if committed(delivery.record, item, result, clock()) == "retry":
                 break
     finally:
-        _in_transaction(delivery.release, endpoint_id, owner)
+        committed(delivery.release, endpoint_id, owner)
     return attempts
 
 
@@ -115,7 +105,7 @@ def deliver_due(owner: str, sender: Sender, clock: Clock,
     """Claim and work endpoints until none has work due now; returns attempts made."""
     attempts = 0
     while stop is None or not stop.is_set():
-        endpoint_id = _in_transaction(delivery.claim, owner, clock(), _lease())
+        endpoint_id = committed(delivery.claim, owner, clock(), _lease())
         if endpoint_id is None:
             break
         attempts += work_endpoint(endpoint_id, owner, sender, clock, stop)
@@ -126,7 +116,7 @@ def _each_case(ids: list[int], verb, what: str) -> int:
     done = 0
     for case_id in ids:
         try:
-            _in_transaction(lambda i: verb(db.session.get(Case, i), actor=WORKER), case_id)
+            committed(lambda i: verb(db.session.get(Case, i), actor=WORKER), case_id)
             done += 1
         except Exception:  # one case's failure must not stop the others
             log.exception("%s failed for case id %s", what, case_id)
@@ -142,14 +132,14 @@ def run_timed_transitions(now: datetime) -> int:
 
     Also activates approvals whose last awaited endpoint was disabled meanwhile.
     """
-    due = _in_transaction(lambda: (timed.due_for_expiry(now), timed.due_for_reminder(now),
+    due = committed(lambda: (timed.due_for_expiry(now), timed.due_for_reminder(now),
                                    timed.due_for_abandonment(now),
                                    delivery.partly_acknowledged()))
     expiring, reminding, abandoning, acknowledged = due
     activated = 0
     for sequence in acknowledged:
         try:
-            activated += bool(_in_transaction(_activate, sequence))
+            activated += bool(committed(_activate, sequence))
         except Exception:
             log.exception("activation check failed for sequence %s", sequence)
     return (activated + _each_case(expiring, cases.expire, "expiry")
@@ -165,12 +155,12 @@ def send_due(now: datetime, smtp: Mailer, stop: threading.Event | None = None) -
     """
     attempts = 0
     while stop is None or not stop.is_set():
-        item = _in_transaction(notifications.claim_next, now)
+        item = committed(notifications.claim_next, now)
         if item is None:
             break
         error = smtp.send(item)
         attempts += 1
-        outcome = _in_transaction(notifications.record, item, error, now)
+        outcome = committed(notifications.record, item, error, now)
         if error is not None:
             log.warning("e-mail %s not sent (%s): %s", item.id, outcome, error)
     return attempts
@@ -195,15 +185,15 @@ def issue_records(clock: Clock, stop: threading.Event | None = None,
     for _ in range(limit):
         if stop is not None and stop.is_set():
             break
-        pending = _in_transaction(records.claim_next, clock())
+        pending = committed(records.claim_next, clock())
         if pending is None:
             break
         try:
             rendered = records.produce(pending, clock())
-            issued += _in_transaction(records.store, pending, rendered, clock()) is not None
+            issued += committed(records.store, pending, rendered, clock()) is not None
         except Exception as error:  # one bad record must not stop the others
             log.exception("record %s (%s) not issued", pending.code, pending.kind)
-            _in_transaction(records.record_failure, pending,
+            committed(records.record_failure, pending,
                             f"{type(error).__name__}: {error}", clock())
     return issued
 
@@ -220,7 +210,7 @@ def check_evidence(clock: Clock, stop: threading.Event | None = None,
     for _ in range(limit):
         if stop is not None and stop.is_set():
             break
-        subject = _in_transaction(evidence.claim_next, clock())
+        subject = committed(evidence.claim_next, clock())
         if subject is None:
             break
         try:
@@ -228,7 +218,7 @@ def check_evidence(clock: Clock, stop: threading.Event | None = None,
         except Exception:  # a fault of ours: the round says so and the next case goes on
             log.exception("evidence checks of case id %s failed", subject.case_id)
             found = evidence_checks.failed(subject)
-        stored += _in_transaction(evidence.store, subject, found, clock())
+        stored += committed(evidence.store, subject, found, clock())
     return stored
 
 
@@ -248,7 +238,7 @@ def run_once(clock: Clock = utcnow, owner: str | None = None,
 
 def prune(now: datetime) -> int:
     """Drop the stream's prefix past STREAM_RETENTION_DAYS that no endpoint still needs."""
-    pruned = _in_transaction(changes.prune_stream, now)
+    pruned = committed(changes.prune_stream, now)
     if pruned:
         log.info("pruned %d stream events past retention", pruned)
     return pruned
@@ -299,9 +289,9 @@ def sign_checkpoint(clock: Clock) -> int | None:
     A chain that does not recompute since the last checkpoint is logged, never signed.
     """
     try:
-        if not _in_transaction(checkpoints.due, clock()):
+        if not committed(checkpoints.due, clock()):
             return None
-        seq = _in_transaction(lambda now: getattr(checkpoints.issue(now), "seq", None), clock())
+        seq = committed(lambda now: getattr(checkpoints.issue(now), "seq", None), clock())
     except checkpoints.ChainBroken as broken:
         log.error("audit checkpoint NOT signed: the chain does not hold at %s", broken)
         return None
@@ -312,7 +302,7 @@ def sign_checkpoint(clock: Clock) -> int | None:
 
 def record_settings() -> dict:
     """Append ``settings:changed`` when the settings differ from the last recorded ones."""
-    changes = _in_transaction(lambda: settings_audit.record_changes(actor=WORKER))
+    changes = committed(lambda: settings_audit.record_changes(actor=WORKER))
     if changes:
         log.info("settings changed since the last recorded start: %s", ", ".join(changes))
     return changes
