@@ -1,7 +1,11 @@
 """Real `flask worker` processes: killed with SIGKILL mid-batch, and two at once on PostgreSQL.
 
-Each subprocess uses the test's database (``app.config["DATABASE_URL"]``) and a
-short lease; a finalizer kills whatever is still running.
+Each subprocess uses the test's database (``app.config["DATABASE_URL"]``); a
+finalizer kills whatever is still running. The crash test uses a short lease so that
+the dead worker's work is taken over quickly; the two live workers get one long
+enough never to lapse between sending an event and recording it, as in production
+(WORKER_LEASE_SECONDS, 60 s): a lapsed lease means "this worker died", and the one
+taking over sends the event again.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from tests.factories import case_in, make_people
-from tests.webhook_support import Receiver, add_endpoint, deliveries, stream_ids
+from tests.webhook_support import Receiver, add_endpoint, attempt_log, deliveries, stream_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = 1
+LIVE_LEASE = 30
 
 
 @pytest.fixture
@@ -27,9 +32,9 @@ def workers(app, request):
     """Start `flask worker` subprocesses on the test's database; all killed at the end."""
     started: list[subprocess.Popen] = []
 
-    def start(*args: str) -> subprocess.Popen:
+    def start(*args: str, lease: int = LEASE) -> subprocess.Popen:
         env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"],
-               "WORKER_LEASE_SECONDS": str(LEASE), "SECRET_KEY": "test"}
+               "WORKER_LEASE_SECONDS": str(lease), "SECRET_KEY": "test"}
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT,
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -101,16 +106,17 @@ def test_two_workers_share_endpoints_without_doubling_or_skipping(app, workers):
         ids = [add_endpoint(app, r) for r in receivers]
         for _ in range(6):
             case_in(app, "approved", people)
-        workers(), workers()
+        workers(lease=LIVE_LEASE), workers(lease=LIVE_LEASE)
 
         def all_delivered():
             return all([d[1] for d in deliveries(app, i)] == ["delivered"] * 6 for i in ids)
 
         wait_for(all_delivered, timeout=30)
         expected = stream_ids(app)
-        for receiver in receivers:
+        for receiver, endpoint in zip(receivers, ids, strict=True):
             assert receiver.most_in_flight == 1
-            assert [(r.sequence, r.event_id) for r in receiver.accepted()] == expected
+            assert [(r.sequence, r.event_id) for r in receiver.accepted()] == expected, \
+                attempt_log(app, endpoint)
     finally:
         for receiver in receivers:
             receiver.stop()

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from models import Case, Delivery, OutboxEvent, User, WebhookEndpoint, db
+from models import Case, Delivery, DeliveryAttempt, OutboxEvent, User, WebhookEndpoint, db
 from workflow import cases, endpoints
 from workflow.audit import Actor
 
@@ -139,6 +139,15 @@ def deliveries(app, endpoint_id: int) -> list[tuple[int, str, int]]:
         return [(d.sequence, d.status.value, d.attempts) for d in db.session.scalars(
             select(Delivery).where(Delivery.endpoint_id == endpoint_id)
             .order_by(Delivery.sequence))]
+
+
+def attempt_log(app, endpoint_id: int) -> list[tuple[int, int | None, str | None]]:
+    """(sequence, HTTP status, error) of every attempt at an endpoint, in order: for failures."""
+    with app.app_context():
+        return [tuple(r) for r in db.session.execute(
+            select(Delivery.sequence, DeliveryAttempt.status_code, DeliveryAttempt.error)
+            .join(DeliveryAttempt.delivery).where(Delivery.endpoint_id == endpoint_id)
+            .order_by(DeliveryAttempt.id))]
 
 
 def endpoint_row(app, endpoint_id: int) -> dict:
