@@ -145,6 +145,9 @@ SETTINGS: dict[str, tuple[str, object]] = {
     # The customer is reminded once, this many days before the exception's validity ends.
     "EXPIRY_REMINDER_DAYS": ("30", int),
     # A worker holds an endpoint this long without renewing; then another may take it over.
+    # Keep it well above a webhook POST's 15 s deadline (workflow/sender.py): a lease that
+    # lapses mid-POST lets a second worker send the same event again (receivers dedupe by
+    # webhook-id, but should rarely need to).
     "WORKER_LEASE_SECONDS": ("60", int),
     # The SMTP relay the worker hands customer e-mails to. Port 25: a local MTA (Postfix)
     # relays onwards; use 587 with SMTP_STARTTLS and a login for a remote submission server.
