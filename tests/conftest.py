@@ -56,8 +56,9 @@ class PostgresDatabases:
     """Clones of a migrated template; the server is the one in TEST_DATABASE_URL.
 
     ``CREATE DATABASE … TEMPLATE`` and ``DROP DATABASE`` take about 0.1 s each, so a
-    thread makes the next clones while a test runs and another drops the used ones:
-    the server works on its own core and the suite rarely waits. Test connections
+    thread makes the next clones while a test runs and another drops the used ones,
+    so the suite rarely waits. Names carry the pid: each pytest-xdist process, and
+    each concurrent run against one server, has its own. Test connections
     skip waiting for the WAL flush at commit (``synchronous_commit=off``): a commit is
     as visible to other connections as ever, only a server crash could lose it.
     """

@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
-_skipped: list[str] = []
+SKIP_REASON = "BROWSER TESTS SKIPPED"
 
 
 def _chromium_available() -> bool:
@@ -34,8 +34,7 @@ def chromium():
     if not _chromium_available():
         if REQUIRED:
             pytest.fail(f"Chromium not found at {CHROMIUM}: browser tests are required here")
-        _skipped.append("chromium missing")
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} "
+        pytest.skip(f"{SKIP_REASON}: no Chromium at {CHROMIUM} "
                     "(apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
@@ -65,7 +64,9 @@ def page(chromium, live_server):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped:
+    # Read from the reports, not a flag: under pytest-xdist the skips happen in workers.
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(SKIP_REASON in str(report.longrepr) for report in skipped):
         for line in ("", "!" * 72,
                      "!!  BROWSER TESTS WERE SKIPPED: Chromium is not installed here.",
                      "!!  Install it with: apt-get install -y chromium", "!" * 72):
