@@ -135,6 +135,15 @@ DEADLINE_STATE_LABELS = {
     "open": _l("Em curso ou pausado"),
     "not_applicable": _l("Não se aplica"),
 }
+# The same states on the case page (workflow.deadlines.clocks), where "open" is told
+# apart as running or paused.
+CLOCK_STATE_LABELS = {
+    "running": _l("correndo"),
+    "paused": _l("pausado (aguardando o cliente)"),
+    "met": _l("cumprido"),
+    "missed": _l("vencido"),
+    "not_applicable": _l("não se aplica"),
+}
 
 
 def auditor_scope_label(uf: str | None) -> str:
