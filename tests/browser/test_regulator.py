@@ -62,6 +62,10 @@ def test_a_procon_reveals_a_customers_data_and_downloads_the_dossier(app, chromi
 
     # The reveal is in the trail, with the reason stated.
     page.get_by_role("link", name="Ver a trilha de auditoria deste caso").click()
-    expect(page.get_by_text(CIP)).to_be_visible()
+    # Its details fold into one line that shows the reason; opened, they show the whole.
+    summary = page.locator("summary").filter(has_text=CIP)
+    expect(summary).to_be_visible()
+    summary.click()
+    expect(page.locator("pre").filter(has_text=CIP)).to_be_visible()
     assert violations == []
     context.close()

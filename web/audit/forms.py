@@ -9,11 +9,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from models import User
-from workflow.audit import Tag
 from workflow.deadlines import UFS
 from workflow.engine import STATUS_LABELS
 from workflow.labels import SHORT_CATEGORY_LABELS
 from workflow.oversight import REASON_MAX
+from workflow.trail_labels import action_choices
 
 
 def _ufs(user: User) -> list[SelectChoice]:
@@ -59,12 +59,16 @@ class TrailFilterForm(FlaskForm):
     end = StringField(_l("Até"), render_kw={"type": "date"})
     actor = StringField(_l("Quem (perfil ou nº do usuário)"),
                         render_kw={"placeholder": "operator, 42…", "maxlength": 40})
-    action = SelectField(_l("Ação"), default="", validate_choice=False,
-                         choices=[SelectChoice("", _l("Todas"))]
-                         + [SelectChoice(t.value) for t in Tag])
+    action = SelectField(_l("Ação"), default="", validate_choice=False, choices=[])
     protocol = StringField(_l("Protocolo"), render_kw={"inputmode": "numeric",
                                                        "maxlength": 13})
     uf = SelectField(_l("UF"), default="", choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels sorted in the reader's language, so chosen per request; the value is the code.
+        self.action.choices = [SelectChoice("", _l("Todas")),
+                               *(SelectChoice(code, label) for code, label in action_choices())]
 
     def offer_ufs(self, user: User) -> TrailFilterForm:
         self.uf.choices = _ufs(user)

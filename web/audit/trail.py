@@ -8,21 +8,26 @@ before the first byte (workflow.regulator_exports).
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from flask import Response, render_template, request, url_for
+from flask_babel import get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db, utcnow
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import regulator_exports, trail
+from workflow import regulator_exports, trail, trail_labels
 from workflow.errors import InvalidInput, NotFound
-from workflow.records.documents.dossier import event_label
 
 from .forms import CaseFilterForm, TrailFilterForm
 from .views import bp
 
 TRAIL_FILTERS = ("start", "end", "actor", "action", "protocol", "uf")
+SUMMARY_MAX = 100  # characters of a details' one-line summary
+VALUE_MAX = 40  # characters of one value in it
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
@@ -39,11 +44,46 @@ def trail_page():
         status = 400 if isinstance(error, InvalidInput) else 404
     given = {name: request.args[name] for name in TRAIL_FILTERS if request.args.get(name)}
     return render_template(
-        "audit/trail.html", form=form, rows=rows, filters=given, event_label=event_label,
+        "audit/trail.html", form=form, rows=rows, filters=given,
+        action_label=trail_labels.action_label, actor_label=trail_labels.actor_label,
+        object_label=trail_labels.object_label, shown_details=shown_details,
+        zone=trail_labels.zone_label(str(get_timezone())),
         next_url=url_for("audit.trail_page", **given, before=next_before) if next_before
         else None,
         first_url=url_for("audit.trail_page", **given) if request.args.get("before") else None,
     ), status
+
+
+@dataclass(frozen=True)
+class ShownDetails:
+    """An event's details on the page: one line, and the whole of them on demand."""
+
+    summary: str
+    pretty: str
+
+
+def shown_details(text: str) -> ShownDetails:
+    """The stored details (canonical JSON) as a summary of their first fields and as
+    indented JSON; a settings change holds dozens of lines."""
+    details = json.loads(text)
+    if not isinstance(details, dict):
+        return ShownDetails(_short(details), json.dumps(details, indent=2, ensure_ascii=False))
+    summary = " · ".join(f"{key}: {_short(value)}" for key, value in details.items())
+    if len(summary) > SUMMARY_MAX:
+        summary = summary[:SUMMARY_MAX - 1].rstrip() + "…"
+    return ShownDetails(summary, json.dumps(details, indent=2, ensure_ascii=False))
+
+
+def _short(value: object) -> str:
+    """A value in a few words: a few keys of an object, a count of a longer one or a list."""
+    if isinstance(value, dict):
+        if 0 < len(value) <= 3:
+            return ", ".join(value)
+        return ngettext("%(num)d campo", "%(num)d campos", len(value))
+    if isinstance(value, list):
+        return ngettext("%(num)d item", "%(num)d itens", len(value))
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= VALUE_MAX else text[:VALUE_MAX - 1] + "…"
 
 
 def _before() -> int | None:
