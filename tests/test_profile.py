@@ -129,7 +129,7 @@ def test_the_download_holds_every_item_about_the_customer(app, story):
     assert [(r["protocol"], r["scope"], r["scope_label"], r["reason"])
             for r in data["personal_data_reveals"]] == [
         (mine["rejected"], "SP", "PROCON-SP", "CIP 2026.07.001234"),
-        (mine["active"], "BR", "Anatel (nacional)", "Ofício Anatel 55/2026")]
+        (mine["active"], "BR", "Anatel", "Ofício Anatel 55/2026")]
     seqs = {e["seq"] for e in data["audit_events"]}
     assert set(about_cases) <= seqs
     actions = {e["action"] for e in data["audit_events"]}
@@ -199,7 +199,7 @@ def test_the_history_statement_lists_the_reveals(app, story):
 
     text = pdf_text(statement.content)
     assert "Acessos de auditores aos seus dados pessoais" in text
-    for fact in ("PROCON-SP", "CIP 2026.07.001234", "Anatel (nacional)",
+    for fact in ("PROCON-SP", "CIP 2026.07.001234", "Anatel",
                  "Ofício Anatel 55/2026"):
         assert fact in text, fact
     assert "CIP DE OUTRA PESSOA" not in text

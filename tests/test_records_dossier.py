@@ -132,7 +132,7 @@ def test_staff_ask_for_the_dossier_and_it_holds_the_facts_deliveries_and_hashes(
 
     text = pdf_text(dossier.content)
     for fact in (protocol, "Dossiê do caso", "Joana Prado", JUSTIFICATION, PUBLIC,
-                 "mail.exemplo.com.br", "CTR-0042", "Ativo", "(200 dias)",
+                 "mail.exemplo.com.br", "CTR-0042", "a partir de 127.0.0.1", "Ativo", "(200 dias)",
                  "exception.activated", "HTTP 503", "HTTP 204", "entregue",
                  "confirmada em", "Cabeça da cadeia de auditoria que cobre estes eventos"):
         assert fact in text, fact
@@ -166,6 +166,8 @@ def test_the_embedded_json_matches_the_case_and_its_audit_events(app, people, re
         assert data["case"]["target"] == case.target and data["case"]["version"] == case.version
         assert data["case"]["justification"] == JUSTIFICATION
         assert data["customer"]["name"] == "Joana Prado" and not data["customer"]["masked"]
+        assert (data["case"]["subscriber_id"], data["case"]["terms_accepted_from"]) == (
+            "CTR-0042", "127.0.0.1")
     assert [m["body"] for m in data["messages"]] == [PUBLIC]
     (delivery,) = data["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == ("delivered", 1)
@@ -198,11 +200,31 @@ def test_an_auditor_in_scope_asks_for_a_masked_dossier_and_downloads_it(app, peo
     assert protocol in text and JUSTIFICATION in text
     assert "Joana Prado" not in text and "J. P." in text
     assert "dados pessoais do cliente estão mascarados" in text
+    # The contract and the address the terms were accepted from (make_case's) are masked too.
+    assert "CTR-0042" not in text and "Contrato/assinante •••-••42" in text
+    assert "127.0.0.1" not in text and "a partir de 127.0.•.•" in text
     data = json.loads(pdf_attachments(download.data)["dados.json"])
     assert data["customer"]["masked"] and data["customer"]["name"] == "J. P."
+    assert (data["case"]["subscriber_id"], data["case"]["terms_accepted_from"]) == (
+        "•••-••42", "127.0.•.•")
     with app.app_context():
         record = db.session.scalars(select(Record).where(Record.code == dossier.code)).one()
         assert record.issued_by_id == people["auditor"].id
+
+
+def test_an_auditors_dossier_in_english_is_masked_too(app, people):
+    with app.app_context():
+        db.session.get(User, people["auditor"].id).locale = "en"
+        db.session.commit()
+    protocol = _case(app, people)
+    _audit_ask(signed_in(app, people["auditor"]), protocol)
+    issue_pending(app)
+
+    text = pdf_text(_dossier(app, protocol).content)
+
+    assert "Case dossier" in text and "Joana Prado" not in text
+    assert "CTR-0042" not in text and "Contract/subscriber •••-••42" in text
+    assert "127.0.0.1" not in text and "from 127.0.•.•" in text
 
 
 def test_an_auditor_never_reads_the_unmasked_dossier_staff_asked_for(app, people):

@@ -73,7 +73,9 @@ def test_a_procon_exports_its_states_cases_as_csv_without_personal_data(app, wor
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert sorted(r["protocol"] for r in rows) == sorted(world["sp"])
     assert {r["uf"] for r in rows} == {"SP"} and rows[0]["customer_id"]
-    for personal in ("Ana Pereira", people["paulista"].email, "99999-0000", "justification"):
+    # Nor the contract nor the address the terms were accepted from (make_case's).
+    for personal in ("Ana Pereira", people["paulista"].email, "99999-0000", "justification",
+                     "CTR-0042", "subscriber", "127.0.0.1", "terms_accepted_from"):
         assert personal not in text
     (event,) = events_of(app, "case:list_exported")
     assert (event.actor_id, event.uf, event.object_type) == (people["procon"].id, "SP",
@@ -89,6 +91,7 @@ def test_the_cases_export_follows_the_lists_filters(app, world):
     _, rio = exported(anatel, f"{PORTAL}exportar/casos.jsonl?uf=RJ&status=submitted")
 
     assert sorted(r["protocol"] for r in jsonl(everything)) == sorted(world["sp"] + world["rj"])
+    assert "CTR-0042" not in everything and "127.0.0.1" not in everything
     assert {r["protocol"] for r in jsonl(claimed)} == {world["sp"][0], world["rj"][0]}
     assert [r["protocol"] for r in jsonl(rio)] == [world["rj"][1]]
     assert [json.loads(e.details)["filters"] for e in events_of(app, "case:list_exported")] == [

@@ -60,7 +60,10 @@ def test_auditors_list_the_cases_of_their_scope_masked(app, people, who, sees_ri
 
     assert set(listed(page)) == ({sp, rj} if sees_rio else {sp})
     assert "Ana Pereira" not in page and "A. P." in page
-    assert ("Escopo: SP." if who == "procon" else "Escopo: nacional.") in page
+    assert (("Acesso de auditoria — PROCON-SP, escopo SP, somente leitura; "
+             "dados pessoais mascarados.") if who == "procon" else
+            ("Acesso de auditoria — Anatel, escopo nacional, somente leitura; "
+             "dados pessoais mascarados.")) in page
     # Protocols and targets are searched; a name would reveal what the mask hides.
     assert listed(browser.text(f"{PORTAL}?q=pereira")) == []
     assert listed(browser.text(f"{PORTAL}?q={people['customer'].email}")) == []

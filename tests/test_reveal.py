@@ -6,6 +6,7 @@ too short, too long or garbled reason is refused with nothing stored."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -64,6 +65,7 @@ def test_personal_data_stay_masked_until_revealed_with_a_reason(app, people, pro
     procon = signed_in(app, people["procon"])
     page = procon.text(page_url(protocol))
     assert not any(fact in page for fact in (NAME, EMAIL, PHONE, "390.533.447-05"))
+    assert "somente leitura; dados pessoais mascarados." in page
     assert "J. P. L." in page and "***.533.447-**" in page
 
     done = reveal(procon, protocol)
@@ -72,11 +74,45 @@ def test_personal_data_stay_masked_until_revealed_with_a_reason(app, people, pro
     assert done.status_code == 200 and done.request.path == page_url(protocol)
     assert "Dados pessoais revelados até" in page and shows_the_data(page)
     assert f"Motivo informado: {CIP}." in page
+    until = re.search(r"Dados pessoais revelados até (\d\d:\d\d)", page)[1]
+    assert ("Acesso de auditoria — PROCON-SP, escopo SP, somente leitura; dados pessoais "
+            f"deste caso revelados até {until} (motivo: {CIP}).") in page
+    assert "dados pessoais mascarados" not in page
     assert "Revelar dados pessoais</button>" not in page
     # Only for this auditor and this case.
     assert not shows_the_data(signed_in(app, people["other"]).text(page_url(protocol)))
     elsewhere = make_case(app, people["customer"], target=unique_target())
     assert not shows_the_data(procon.text(page_url(elsewhere)))
+
+
+# make_case files as subscriber CTR-0042, accepting the terms from 127.0.0.1.
+CONTRACT, ACCEPTED_FROM = "CTR-0042", "127.0.0.1"
+
+
+@pytest.mark.parametrize(("locale", "contract", "terms", "scope"), [
+    ("pt_BR", "Contrato/assinante", "versão 2026-11, aceitos em",
+     "Acesso de auditoria — PROCON-SP, escopo SP, somente leitura; dados pessoais mascarados."),
+    ("en", "Contract/subscriber", "version 2026-11, accepted on",
+     "Audit access — PROCON-SP, scope SP, read-only; personal data masked."),
+])
+def test_the_contract_and_the_terms_address_are_masked_until_revealed(
+        app, people, protocol, locale, contract, terms, scope):
+    procon = signed_in(app, people["procon"])
+    if locale == "en":
+        procon.submit("/language", {"locale": "en", "next": page_url(protocol)},
+                      page=page_url(protocol))
+
+    page = procon.text(page_url(protocol))
+
+    assert contract in page and CONTRACT not in page and "•••-••42" in page
+    assert terms in page and ACCEPTED_FROM not in page and "127.0.•.•" in page
+    assert scope in page
+    page = reveal(procon, protocol).get_data(as_text=True)
+    assert CONTRACT in page and ACCEPTED_FROM in page and "•••-••42" not in page
+    assert scope not in page
+    # Staff see them as they are.
+    staff = signed_in(app, people["operator"]).text(f"/desk/cases/{protocol}")
+    assert CONTRACT in staff and ACCEPTED_FROM in staff and "127.0.•.•" not in staff
 
 
 def test_the_reveal_is_an_audit_event_with_references_only(app, people, protocol):
@@ -127,6 +163,8 @@ def test_the_reveal_ends_after_reveal_minutes(app, people, protocol):
     page = procon.text(page_url(protocol))
     assert not shows_the_data(page) and "J. P. L." in page
     assert "Revelar dados pessoais</button>" in page
+    assert CONTRACT not in page and ACCEPTED_FROM not in page and "•••-••42" in page
+    assert "dados pessoais mascarados." in page and "deste caso revelados" not in page
 
 
 @pytest.mark.parametrize(("reason", "message"), [

@@ -147,5 +147,6 @@ CLOCK_STATE_LABELS = {
 
 
 def auditor_scope_label(uf: str | None) -> str:
-    """Which regulator an auditor's scope stands for: Anatel nationally, a state's PROCON."""
-    return str(_l("PROCON-%(uf)s", uf=uf) if uf else _l("Anatel (nacional)"))
+    """Which regulator an auditor's scope stands for: Anatel nationally, a state's PROCON
+    (the scope itself is said by whoever shows it: the regulators' pages, the history)."""
+    return str(_l("PROCON-%(uf)s", uf=uf) if uf else _l("Anatel"))

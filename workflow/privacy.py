@@ -6,7 +6,9 @@ is kept to tell two customers apart on one screen, not to identify them.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Callable
 
 HIDDEN = "•"
 
@@ -38,12 +40,38 @@ def mask_email(email: str | None) -> str:
 
 def mask_phone(phone: str | None) -> str:
     """Every digit but the last two hidden, the layout kept."""
-    if not phone:
+    return _last_two(phone, str.isdigit)
+
+
+def mask_reference(reference: str | None) -> str:
+    """A contract or subscriber code, every letter and digit but the last two hidden:
+    CTR-0042 → •••-••42."""
+    return _last_two(reference, str.isalnum)
+
+
+def mask_address(address: str | None) -> str:
+    """A customer's IP address with its host part hidden: 198.51.•.•, 2001:db8:•••
+    (what is kept names the provider's network, not the customer)."""
+    if not address:
         return "—"
-    total = sum(ch.isdigit() for ch in phone)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return HIDDEN * 3
+    if ip.version == 4:
+        return ".".join([*str(ip).split(".")[:2], HIDDEN, HIDDEN])
+    groups = [f"{int(group, 16):x}" for group in ip.exploded.split(":")[:2]]
+    return ":".join([*groups, HIDDEN * 3])
+
+
+def _last_two(text: str | None, hides: Callable[[str], bool]) -> str:
+    """``text`` with the characters ``hides`` picks hidden but its last two; the rest kept."""
+    if not text:
+        return "—"
+    total = sum(hides(ch) for ch in text)
     seen, out = 0, []
-    for ch in phone:
-        if ch.isdigit():
+    for ch in text:
+        if hides(ch):
             seen += 1
             out.append(ch if seen > total - 2 else HIDDEN)
         else:

@@ -60,6 +60,7 @@ def _auditors_only():
 def _helpers():
     return {"mask_name": privacy.mask_name, "category_label": pages.category_label,
             "evidence_summary": evidence.summary, "exact": _exact,
+            "hour": lambda moment: format_datetime(moment, "HH:mm"),
             "scope_label": labels.auditor_scope_label(current_user.uf)
             if current_user.is_authenticated else ""}
 
@@ -132,7 +133,7 @@ def _case_page(case, *, reveal_form: RevealForm | None = None, status: int = 200
     granted = oversight.active_reveal(case, current_user)
     response = make_response(render_template(
         "audit/case.html", case=case, reveal=granted,
-        customer=pages.customer_facts(case.customer, masked=granted is None),
+        customer=pages.customer_facts(case, masked=granted is None),
         reveal_form=reveal_form or RevealForm(formdata=None),
         timeline=pages.case_timeline(case, staff=False), reason=labels.reason_label(case),
         documents=pages.documents_of(case, current_user), labels=labels,

@@ -105,16 +105,23 @@ class CustomerFacts:
     phone: str
     document: str
     uf: str
+    subscriber_id: str
+    terms_accepted_from: str | None
 
 
-def customer_facts(customer: User, *, masked: bool) -> CustomerFacts:
-    """Who filed the case; masked for auditors until a reveal (DESIGN §9)."""
+def customer_facts(case: Case, *, masked: bool) -> CustomerFacts:
+    """Who filed the case, with the contract and the address they accepted the terms
+    from; masked for auditors until a reveal (DESIGN §9)."""
+    customer, accepted_from = case.customer, case.terms_accepted_from
     if masked:
         return CustomerFacts(privacy.mask_name(customer.name), privacy.mask_email(customer.email),
                              privacy.mask_phone(customer.phone),
-                             privacy.mask_document(customer.cpf_cnpj), customer.uf or "—")
+                             privacy.mask_document(customer.cpf_cnpj), customer.uf or "—",
+                             privacy.mask_reference(case.subscriber_id),
+                             accepted_from and privacy.mask_address(accepted_from))
     return CustomerFacts(customer.name, customer.email, customer.phone or "—",
-                         _formatted_document(customer.cpf_cnpj), customer.uf or "—")
+                         _formatted_document(customer.cpf_cnpj), customer.uf or "—",
+                         case.subscriber_id, accepted_from)
 
 
 def _formatted_document(digits: str | None) -> str:

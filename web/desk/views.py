@@ -150,7 +150,7 @@ def _case_page(case, *, bound: dict | None = None, notes: dict | None = None, st
     note_forms.update(notes or {})
     return render_template(
         "desk/case.html", case=case, forms=forms, note_forms=note_forms,
-        customer=pages.customer_facts(case.customer, masked=False),
+        customer=pages.customer_facts(case, masked=False),
         timeline=pages.case_timeline(case, staff=True),
         reason=labels.reason_label(case), first_approver=pages.first_approver(case),
         four_eyes=pages.four_eyes(case), max_validity=setting("MAX_VALIDITY_DAYS"),

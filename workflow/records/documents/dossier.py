@@ -60,6 +60,8 @@ class Identity:
     document: str
     email: str
     phone: str
+    subscriber_id: str
+    terms_accepted_from: str | None
     masked: bool
 
 
@@ -67,7 +69,7 @@ def build(pending: Pending) -> Document:
     """The dossier of ``pending``'s case, masked when an auditor asked for it."""
     case = db.session.get(Case, pending.case_id)
     requester = db.session.get(User, pending.requested_by_id) if pending.requested_by_id else None
-    identity = identity_of(case.customer, masked=is_masked(requester))
+    identity = identity_of(case, masked=is_masked(requester))
     messages = public_messages(case)
     deliveries = deliveries_of(case)
     events = audit_events(case)
@@ -103,14 +105,17 @@ def is_masked(requester: User | None) -> bool:
     return requester is None or requester.role not in STAFF_ROLES
 
 
-def identity_of(customer: User, *, masked: bool) -> Identity:
-    """Who filed the case; masked with workflow.privacy until an auditor reveals it."""
+def identity_of(case: Case, *, masked: bool) -> Identity:
+    """Who filed the case, their contract and the address they accepted the terms from;
+    masked with workflow.privacy for auditors."""
+    customer, accepted_from = case.customer, case.terms_accepted_from
     if masked:
         return Identity(privacy.mask_name(customer.name), privacy.mask_document(customer.cpf_cnpj),
                         privacy.mask_email(customer.email), privacy.mask_phone(customer.phone),
-                        True)
+                        privacy.mask_reference(case.subscriber_id),
+                        accepted_from and privacy.mask_address(accepted_from), True)
     return Identity(customer.name, customer.cpf_cnpj or "—", customer.email,
-                    customer.phone or "—", False)
+                    customer.phone or "—", case.subscriber_id, accepted_from, False)
 
 
 def public_messages(case: Case) -> list[Message]:
@@ -179,7 +184,9 @@ def data_of(case: Case, identity: Identity, messages: list[Message],
     """The dossier's facts as JSON for machines (embedded in the PDF)."""
     return {
         "protocol": case.protocol, "status": case.status.value,
-        "case": {name: _plain(getattr(case, name)) for name in CASE_FIELDS},
+        "case": {**{name: _plain(getattr(case, name)) for name in CASE_FIELDS},
+                 "subscriber_id": identity.subscriber_id,
+                 "terms_accepted_from": identity.terms_accepted_from},
         "customer": {"name": identity.name, "document": identity.document,
                      "email": identity.email, "phone": identity.phone,
                      "masked": identity.masked},
