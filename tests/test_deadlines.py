@@ -4,16 +4,30 @@ both paused while the case waits for the customer."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from models import Case, User, db, utcnow
-from tests.factories import act, case_in, make_case, make_people, make_user
+from tests.desk_support import signed_in
+from tests.factories import (
+    act,
+    case_in,
+    make_case,
+    make_people,
+    make_user,
+    system_act,
+    unique_target,
+)
 from workflow import deadlines
 from workflow.deadlines import clocks, initial_deadlines
+from workflow.records import report_data, reports
+from workflow.records.report_data import ReportScope
 
 BRT = ZoneInfo("America/Sao_Paulo")
 
@@ -129,22 +143,96 @@ def test_asking_the_customer_pauses_the_clocks_and_the_reply_pushes_them(module_
         assert [c["state"] for c in clocks(case, utcnow())] == ["running", "running"]
 
 
-@pytest.mark.parametrize(("status", "days_later", "states"), [
-    ("submitted", 0, ["running", "running"]),
-    ("in_review", 30, ["missed", "missed"]),  # nobody answered for a month
-    ("awaiting_customer", 30, ["paused", "paused"]),  # the customer's silence is not late
-    ("approved", 0, ["met", "met"]),
-    ("rejected", 30, ["met", "met"]),  # decided in time; later is history
-    ("cancelled", 0, ["stopped", "stopped"]),
-])
-def test_the_clocks_say_where_each_deadline_stands(module_app, people, status, days_later,
-                                                   states):
-    protocol = case_in(module_app, status, people)
-    with module_app.app_context():
+def deadline_table(browser, protocol: str) -> dict[str, str]:
+    """The case page's deadline table as the customer reads it: row label → state."""
+    page = browser.text(f"/portal/cases/{protocol}")
+    return {unescape(label): unescape(state) for label, state in CLOCK_ROW.findall(page)}
+
+
+CLOCK_ROW = re.compile(
+    r'<th scope="row">([^<]*)</th>\s*<td>[^<]*</td>\s*<td class="clock-\w+">([^<]*)</td>')
+ANSWER, EXECUTION = "Resposta (7 dias corridos)", "Execução (10 dias úteis)"
+
+
+@pytest.fixture(scope="module")
+def portal(module_app, people):
+    return signed_in(module_app, people.customer)
+
+
+def move(app, protocol: str, **due: timedelta) -> None:
+    """Move a case's deadlines by ``due`` (test setup: as if it had come in earlier)."""
+    with app.app_context():
         case = load(protocol)
-        shown = clocks(case, utcnow() + timedelta(days=days_later))
-    assert [c["name"] for c in shown] == ["answer", "execution"]
-    assert [c["state"] for c in shown] == states
+        for name, delta in due.items():
+            setattr(case, f"{name}_due_at", getattr(case, f"{name}_due_at") + delta)
+        db.session.commit()
+
+
+MONTH_AGO = {"answer": -timedelta(days=30), "execution": -timedelta(days=30)}
+
+
+@pytest.mark.parametrize(("status", "moved", "answer", "execution"), [
+    ("submitted", {}, "correndo", "correndo"),
+    ("in_review", MONTH_AGO, "vencido", "vencido"),  # nobody answered for a month
+    ("awaiting_customer", MONTH_AGO, *["pausado (aguardando o cliente)"] * 2),
+    # Granted but not yet applied in the network: execution is not done until activation.
+    ("approved", {}, "cumprido", "correndo"),
+    ("approved", {"execution": -timedelta(days=30)}, "cumprido", "vencido"),
+    ("active", {}, "cumprido", "cumprido"),  # applied in time
+    ("rejected", {}, "cumprido", "cumprido"),  # a refusal is done when decided
+    ("cancelled", {}, "não se aplica", "não se aplica"),
+    ("revoked", {}, "cumprido", "não se aplica"),  # revoked before it was ever applied
+])
+def test_the_case_page_says_where_each_deadline_stands(module_app, people, portal, status,
+                                                       moved, answer, execution):
+    protocol = case_in(module_app, status, people)
+    move(module_app, protocol, **moved)
+    assert deadline_table(portal, protocol) == {ANSWER: answer, EXECUTION: execution}
+
+
+def test_an_activation_after_the_execution_deadline_is_shown_as_missed(module_app, people,
+                                                                         portal):
+    protocol = case_in(module_app, "approved", people)
+    move(module_app, protocol, execution=-timedelta(days=30))
+    system_act(module_app, protocol, "activate")
+    assert deadline_table(portal, protocol) == {ANSWER: "cumprido", EXECUTION: "vencido"}
+
+
+def test_the_deadline_rows_name_the_lengths_in_the_settings(app_factory):
+    app = app_factory(ANSWER_DEADLINE_DAYS=5, EXECUTION_DEADLINE_BUSINESS_DAYS=8)
+    people = make_people(app, "customer")
+    protocol = make_case(app, people.customer, target=unique_target())
+    table = deadline_table(signed_in(app, people.customer), protocol)
+    assert table == {"Resposta (5 dias corridos)": "correndo",
+                     "Execução (8 dias úteis)": "correndo"}
+
+
+# The report counts a running clock and a paused one alike as "open".
+REPORT_STATE = {"cumprido": "met", "vencido": "missed", "correndo": "open",
+                "pausado (aguardando o cliente)": "open", "não se aplica": "not_applicable"}
+
+
+def test_the_case_pages_and_the_period_report_count_the_deadlines_alike(app):
+    people = make_people(app, "customer", "operator")
+    protocols = [case_in(app, status, people) for status in (
+        "submitted", "in_review", "awaiting_customer", "approved", "approved", "active",
+        "rejected", "cancelled", "revoked")]
+    move(app, protocols[1], **MONTH_AGO)
+    move(app, protocols[4], execution=-timedelta(days=30))
+    browser = signed_in(app, people.customer)
+    shown = [deadline_table(browser, protocol) for protocol in protocols]
+
+    with app.app_context():
+        today = reports.local_today(utcnow())
+        figures = report_data.figures(ReportScope(today - timedelta(days=1), today, None),
+                                      utcnow())
+    for row, counted in ((ANSWER, figures.answer_deadline),
+                         (EXECUTION, figures.execution_deadline)):
+        states = Counter(REPORT_STATE[table[row]] for table in shown)
+        assert states == Counter({"met": counted.met, "missed": counted.missed,
+                                  "open": counted.open,
+                                  "not_applicable": counted.not_applicable}), row
+    assert (figures.execution_deadline.met, figures.execution_deadline.missed) == (2, 2)
 
 
 def test_a_decision_after_the_deadline_is_shown_as_missed(module_app, people):

@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from models import CaseStatus, utcnow
 from workflow import deadlines
 from workflow.engine import STATUS_LABELS
+from workflow.labels import CLOCK_STATE_LABELS
 from workflow.records import codes
 
 
@@ -22,3 +23,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["display_code"] = codes.display
     app.jinja_env.globals["fresh_since"] = lambda seconds: utcnow() - timedelta(seconds=seconds)
     app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())
+    app.jinja_env.filters["clock_state_label"] = lambda state: CLOCK_STATE_LABELS[state]

@@ -13,6 +13,9 @@ The counting functions take the state's corrections as an explicit mapping
 (``corrections_for(uf)`` reads them), so they stay pure. A correction counts for
 every deadline computed after it (a submission, an appeal, a reply that resumes
 the clocks); a due date already given to a customer is not rewritten.
+
+Whether a deadline was met is the period report's rule (``records.statistics``):
+the case page and the report judge a case alike, execution by its activation.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
-from models import CalendarDay, Case, CaseStatus, db
+from models import AuditEvent, CalendarDay, Case, CaseStatus, db
 
+from .audit import Tag
 from .config import setting
+from .records.statistics import PAUSED, CaseRow, answer_state, execution_state
 
 # Business days are counted on the state's own calendar and clock.
 UF_TIMEZONES = {
@@ -152,11 +157,14 @@ def stop(case: Case) -> None:
 
 
 class ClockState:
+    """Where a clock stands on the case page: the report's states (``statistics``), with
+    its "open" told apart as running or paused."""
+
     RUNNING = "running"
     PAUSED = "paused"
     MET = "met"
     MISSED = "missed"
-    STOPPED = "stopped"  # closed without a decision (cancelled)
+    NOT_APPLICABLE = "not_applicable"  # closed without that step (withdrawn, never applied)
 
 
 def appeal_deadline(case: Case) -> datetime | None:
@@ -168,19 +176,33 @@ def appeal_deadline(case: Case) -> datetime | None:
     return case.decided_at + timedelta(days=setting("APPEAL_WINDOW_DAYS"))
 
 
+def activation_query(protocol) -> Select:
+    """When a case was first applied in the network: its first case:activated event.
+
+    ``protocol`` is a case's protocol, or ``Case.protocol`` for a correlated subquery.
+    """
+    return (select(func.min(AuditEvent.occurred_at))
+            .where(AuditEvent.action == Tag.CASE_ACTIVATED.value,
+                   AuditEvent.object_type == "case", AuditEvent.object_id == protocol))
+
+
 def clocks(case: Case, now: datetime) -> list[dict]:
-    """Both deadlines of ``case`` as shown to customers and staff."""
+    """Both deadlines of ``case`` as shown to customers and staff, judged as the report does."""
+    row = CaseRow(uf=case.uf, category=case.category.value, status=case.status.value,
+                  submitted_at=case.submitted_at, decided_at=case.decided_at,
+                  answer_due_at=case.answer_due_at, execution_due_at=case.execution_due_at,
+                  activated_at=db.session.scalar(activation_query(case.protocol)),
+                  appealed_at=case.appealed_at)
     return [
-        {"name": name, "due_at": due, "state": _state(case, due, now)}
-        for name, due in (("answer", case.answer_due_at), ("execution", case.execution_due_at))
+        {"name": "answer", "days": setting("ANSWER_DEADLINE_DAYS"),
+         "due_at": case.answer_due_at, "state": _shown(answer_state(row, now), row)},
+        {"name": "execution", "days": setting("EXECUTION_DEADLINE_BUSINESS_DAYS"),
+         "due_at": case.execution_due_at, "state": _shown(execution_state(row, now), row)},
     ]
 
 
-def _state(case: Case, due: datetime, now: datetime) -> str:
-    if case.decided_at is not None:
-        return ClockState.MET if case.decided_at <= due else ClockState.MISSED
-    if case.paused_at is not None:
-        return ClockState.PAUSED
-    if case.sla_due_at is None:
-        return ClockState.STOPPED
-    return ClockState.RUNNING if now <= due else ClockState.MISSED
+def _shown(state: str, row: CaseRow) -> str:
+    # The report counts a clock within its deadline and a paused one alike as "open".
+    if state != "open":
+        return state
+    return ClockState.PAUSED if row.status in PAUSED else ClockState.RUNNING

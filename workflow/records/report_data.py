@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models import AuditEvent, Case, db, iso_utc
+from models import Case, db, iso_utc
 
-from ..audit import Tag
+from .. import deadlines
 from ..config import setting
 from . import statistics
 from .statistics import CaseRow, Figures
@@ -54,11 +54,7 @@ def utc_bounds(scope: ReportScope) -> tuple[datetime, datetime]:
 
 def rows(scope: ReportScope) -> list[CaseRow]:
     """The cases the report counts, as plain rows (one query)."""
-    activated = (select(func.min(AuditEvent.occurred_at))
-                 .where(AuditEvent.action == Tag.CASE_ACTIVATED.value,
-                        AuditEvent.object_type == "case",
-                        AuditEvent.object_id == Case.protocol)
-                 .correlate(Case).scalar_subquery())
+    activated = deadlines.activation_query(Case.protocol).correlate(Case).scalar_subquery()
     first, after = utc_bounds(scope)
     query = (select(Case.uf, Case.category, Case.status, Case.submitted_at, Case.decided_at,
                     Case.answer_due_at, Case.execution_due_at, activated, Case.appealed_at)
