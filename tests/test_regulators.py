@@ -174,3 +174,13 @@ def test_signed_in_browser_of_an_auditor_has_the_portals_menu(app, people):
                  'href="/regulador/relatorios/"'):
         assert link in page
     assert 'href="/desk/' not in page
+
+
+def test_the_trail_page_says_what_its_events_hold(app, people):
+    page = signed_in(app, people["anatel"]).text(f"{PORTAL}trilha/")
+
+    assert "nunca dados pessoais" not in page
+    assert ("com referências (protocolos, números de usuário), não dados pessoais — exceto "
+            "o endereço de origem de cada requisição, guardado para responsabilização.") in page
+    assert ("Acesso de auditoria — Anatel, escopo nacional, somente leitura; "
+            "dados pessoais mascarados.") in page

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from models import Case, CaseStatus, Category, Role, User, db
 from .access import visible_cases
 from .config import setting
 from .errors import InvalidInput
+from .targets import Network, Target
 
 MAX_LIMIT = 200
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -80,11 +82,19 @@ def _filtered(query: Select, *, statuses: list[CaseStatus] | None, uf: str | Non
 
 
 def _search(text: str, *, personal: bool):
-    """Protocol (exact or prefix), target (substring), customer name or e-mail.
+    """An IP address: the cases whose target contains it; a network (CIDR): those whose
+    target overlaps it; anything else: protocol (exact or prefix), target (substring),
+    customer name or e-mail.
 
     Auditors see personal data masked (DESIGN §9), so for them a name or an
     e-mail matches nothing: otherwise a search would reveal who has a case.
     """
+    network = _network(text)
+    if network is not None:
+        # On the range index, bounded as the overlap check of a new case (workflow.cases).
+        wanted = Target(network)
+        return and_(Case.net_lo.between(wanted.overlap_floor, wanted.hi),
+                    Case.net_hi >= wanted.lo)
     needle = text.lower()
     conditions = [func.lower(Case.target).contains(needle, autoescape=True)]
     if personal:
@@ -93,6 +103,14 @@ def _search(text: str, *, personal: bool):
     if text.isdigit():
         conditions.append(Case.protocol.startswith(text, autoescape=True))
     return or_(*conditions)
+
+
+def _network(text: str) -> Network | None:
+    """``text`` as an address (a /32 or /128) or a network, host bits allowed; else None."""
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def _statuses(status: StatusFilter) -> list[CaseStatus] | None:
