@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, TOTP_SECRET, make_user
-from tests.helpers import authenticator_code
+from tests.factories import make_user
 
-
-def sign_in(page, email: str, *, app=None) -> None:
-    """Sign in as a person does; staff and auditors then type their authenticator's code
-    (read from ``app``'s database when given, else the factories' TOTP_SECRET)."""
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_load_state()
-    if page.url.split("?")[0].endswith("/login/code"):
-        code = authenticator_code(app, email) if app is not None else pyotp.TOTP(TOTP_SECRET).now()
-        page.get_by_label("Código").fill(code)
-        page.get_by_role("button", name="Confirmar").click()
+from .support import reload, sign_in
 
 
 def test_customer_files_a_request_and_an_operator_approves_it(app, chromium, live_server):
@@ -67,7 +53,7 @@ def test_customer_files_a_request_and_an_operator_approves_it(app, chromium, liv
     expect(desk.locator(".badge").first).to_have_text("Aprovado")
 
     # The customer sees the decision on the case page.
-    page.reload()
+    reload(page)
     expect(page.locator(".badge").first).to_have_text("Aprovado")
     expect(page.get_by_text("203.0.113.7/32").first).to_be_visible()
     assert violations == []

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.factories import make_user
 from tests.records_support import issue_pending, records_of
 
-from .test_exception_flow import sign_in
+from .support import reload, sign_in
 
 
 def _file_a_request(page) -> str:
@@ -43,7 +43,7 @@ def test_a_downloaded_receipt_is_confirmed_and_an_altered_copy_is_not(
     # The worker's step issues the receipt; the case page then lists it.
     assert issue_pending(app) == 1
     (receipt,) = records_of(app, protocol)
-    page.reload()
+    reload(page)
     with page.expect_download() as info:
         page.get_by_role("link", name="Baixar PDF").click()
     downloaded = Path(info.value.path())

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.factories import make_case, make_user, unique_target
 from tests.records_support import issue_pending, pdf_text, records_of
 
-from .test_exception_flow import sign_in
+from .support import reload, sign_in
 
 CIP = "CIP 2026.07.004321"
 
@@ -50,7 +50,7 @@ def test_a_procon_reveals_a_customers_data_and_downloads_the_dossier(app, chromi
     expect(page.get_by_text("Dossiê solicitado")).to_be_visible()
     assert issue_pending(app) == 1
     (dossier,) = records_of(app, protocol, "dossier")
-    page.reload()
+    reload(page)
     row = page.get_by_role("row").filter(has_text="Dossiê do caso")
     with page.expect_download() as info:
         row.get_by_role("link", name="Baixar PDF").click()
