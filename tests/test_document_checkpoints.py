@@ -14,9 +14,11 @@ from models import AuditCheckpoint, AuditEvent, db, utcnow
 from tests.audit_support import KEY
 from tests.desk_support import Cast, signed_in
 from tests.factories import act, make_case, unique_target
+from tests.helpers import Browser
 from tests.records_support import issue_pending, pdf_attachments, pdf_text, records_of
+from tests.test_i18n import in_english
 from workflow import checkpoints
-from workflow.records import reports
+from workflow.records import codes, reports
 
 NOT_YET = "Nenhum checkpoint assinado cobre ainda os eventos deste documento"
 
@@ -129,3 +131,24 @@ def test_a_period_report_names_the_checkpoint_of_the_trail_it_counts(app, people
         after.content)
     assert second["checkpoint"]["note"] == checkpoint.note
     assert second["covers_up_to_seq"] <= checkpoint.seq
+
+
+def test_the_public_verification_page_names_the_checkpoint_covering_the_record(app, people):
+    protocol = make_case(app, people["customer"], target=unique_target())
+    assert issue_pending(app) == 1
+    (receipt,) = records_of(app, protocol)
+    page = f"/verify/{codes.display(receipt.code)}"
+    client = app.test_client()
+
+    before = client.get(page).get_data(as_text=True)
+    assert ("ainda nenhum: o registro deste documento entra no próximo checkpoint assinado "
+            "da trilha.") in before
+
+    signed = sign(app)
+    after = client.get(page).get_data(as_text=True)
+    assert f'href="/audit/checkpoints/{signed.seq}"' in after
+    assert f"nº {signed.seq}, assinado em " in after
+    assert "ainda nenhum" not in after
+    assert client.get(f"/audit/checkpoints/{signed.seq}").get_data(as_text=True) == signed.note
+    english = in_english(Browser(client), page).get_data(as_text=True)
+    assert f"no. {signed.seq}, signed on " in english

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from models import Record, db
+from models import AuditCheckpoint, Record, db
 
+from ..checkpoints import covering_checkpoint
 from ..errors import InvalidInput
 from . import codes, signature
 from .signature import SignatureCheck
@@ -54,12 +55,13 @@ class Facts:
     newest: Record | None  # a later version of the same document
     replaced_by: Record | None  # the version that directly replaced it
     signature: SignatureCheck | None  # None: not signed (or its file was erased)
+    checkpoint: AuditCheckpoint | None  # the signed head covering the record's issue event
 
 
 def facts(record: Record) -> Facts:
     """What the verification page shows about ``record``."""
     return Facts(record, newest_of_series(record), superseded_by(record),
-                 signature.check(record))
+                 signature.check(record), covering_checkpoint(record.audit_seq))
 
 
 @dataclass(frozen=True)
