@@ -205,6 +205,8 @@ def test_the_deadline_rows_name_the_lengths_in_the_settings(app_factory):
     table = deadline_table(signed_in(app, people.customer), protocol)
     assert table == {"Resposta (5 dias corridos)": "correndo",
                      "Execução (8 dias úteis)": "correndo"}
+    form = signed_in(app, people.customer).text("/portal/cases/new")
+    assert "A resposta vem em até 5 dias e a execução em até 8 dias úteis." in form
 
 
 # The report counts a running clock and a paused one alike as "open".

@@ -289,3 +289,17 @@ def _assert_nothing_stored(app):
             RecordRequest.kind == "report")) == 0
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "record:report_exported")) == 0
+
+
+def test_the_report_names_the_deadlines_with_the_lengths_in_the_settings(app_factory):
+    app = app_factory(ANSWER_DEADLINE_DAYS=5, EXECUTION_DEADLINE_BUSINESS_DAYS=8)
+    people = make_people(app, "customer", "operator")
+    case_in(app, "in_review", people)
+    issue_pending(app)  # its receipt, out of the way
+    today = utcnow().date()
+    report = _ask(app, signed_in(app, people.operator),
+                  {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat(),
+                   "scope": "BR"})
+    text = pdf_text(report.content)
+    assert "Resposta (5 dias corridos)" in text and "Execução (8 dias úteis)" in text
+    assert "7 dias corridos" not in text and "10 dias úteis" not in text

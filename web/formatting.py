@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from models import CaseStatus, utcnow
 from workflow import deadlines
 from workflow.engine import STATUS_LABELS
-from workflow.labels import CLOCK_STATE_LABELS
+from workflow.labels import CLOCK_STATE_LABELS, deadline_name
 from workflow.records import codes
 
 
@@ -24,3 +24,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["fresh_since"] = lambda seconds: utcnow() - timedelta(seconds=seconds)
     app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())
     app.jinja_env.filters["clock_state_label"] = lambda state: CLOCK_STATE_LABELS[state]
+    app.jinja_env.filters["deadline_name"] = deadline_name

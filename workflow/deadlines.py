@@ -194,10 +194,10 @@ def clocks(case: Case, now: datetime) -> list[dict]:
                   activated_at=db.session.scalar(activation_query(case.protocol)),
                   appealed_at=case.appealed_at)
     return [
-        {"name": "answer", "days": setting("ANSWER_DEADLINE_DAYS"),
-         "due_at": case.answer_due_at, "state": _shown(answer_state(row, now), row)},
-        {"name": "execution", "days": setting("EXECUTION_DEADLINE_BUSINESS_DAYS"),
-         "due_at": case.execution_due_at, "state": _shown(execution_state(row, now), row)},
+        {"name": "answer", "due_at": case.answer_due_at,
+         "state": _shown(answer_state(row, now), row)},
+        {"name": "execution", "due_at": case.execution_due_at,
+         "state": _shown(execution_state(row, now), row)},
     ]
 
 

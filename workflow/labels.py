@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from models import Case, CaseStatus, Category, ReasonCode, RecordKind, SendingKind, db
 
 from .audit import Tag
+from .config import setting
 
 CATEGORY_LABELS = {
     Category.OWN_MAIL_SERVER: _l("Servidor de e-mail próprio em um endereço IP fixo"),
@@ -137,6 +138,14 @@ DEADLINE_STATE_LABELS = {
 }
 # The same states on the case page (workflow.deadlines.clocks), where "open" is told
 # apart as running or paused.
+def deadline_name(name: str) -> str:
+    """A clock's name with its length from the settings: "Resposta (7 dias corridos)"."""
+    if name == "answer":
+        return str(_l("Resposta (%(days)s dias corridos)", days=setting("ANSWER_DEADLINE_DAYS")))
+    return str(_l("Execução (%(days)s dias úteis)",
+                  days=setting("EXECUTION_DEADLINE_BUSINESS_DAYS")))
+
+
 CLOCK_STATE_LABELS = {
     "running": _l("correndo"),
     "paused": _l("pausado (aguardando o cliente)"),

@@ -88,7 +88,10 @@ def new_case():
     status = 422 if request.method == "POST" else 200
     return render_template("portal/new_case.html", form=form, terms_version=terms_version,
                            justification_min=JUSTIFICATION_MIN,
-                           justification_max=JUSTIFICATION_MAX), status
+                           justification_max=JUSTIFICATION_MAX,
+                           answer_days=current_app.config["ANSWER_DEADLINE_DAYS"],
+                           execution_days=current_app.config["EXECUTION_DEADLINE_BUSINESS_DAYS"]
+                           ), status
 
 
 def _prefill(form: RequestForm) -> None:

@@ -58,8 +58,8 @@ def charts(f: Figures) -> dict[str, list[Bar]]:
     """The bars of every chart of the report."""
     from ...engine import STATUS_LABELS  # here: the engine imports records (it asks for notices)
 
-    deadlines = [(_("Resposta (7 dias corridos)"), f.answer_deadline.rate),
-                 (_("Execução (10 dias úteis)"), f.execution_deadline.rate)]
+    deadlines = [(labels.deadline_name("answer"), f.answer_deadline.rate),
+                 (labels.deadline_name("execution"), f.execution_deadline.rate)]
     return {
         "status": _counts(f.by_status.items(), lambda s: STATUS_LABELS[CaseStatus(s)]),
         "category": _counts(f.by_category.items(),
