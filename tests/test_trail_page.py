@@ -8,10 +8,11 @@ from html import unescape
 
 import pytest
 
-from models import db
+from models import db, utcnow
+from tests.audit_support import KEY
 from tests.desk_support import Cast, signed_in
 from tests.factories import act, make_case
-from workflow import settings_audit
+from workflow import checkpoints, settings_audit
 from workflow.audit import Actor, Tag
 from workflow.trail_labels import ACTION_LABELS, _collation_key, action_label
 
@@ -123,3 +124,25 @@ def test_another_display_zone_is_named(app_factory):
     page = signed_in(app, auditor).text(PAGE)
 
     assert "Quando (America/Manaus)" in page and "horário de Brasília" not in page
+
+
+def test_the_trail_says_which_events_the_latest_signed_checkpoint_covers(app_factory):
+    app = app_factory(AUDIT_SIGNING_KEY=KEY)
+    people = Cast(app, customer=("customer", {}), anatel=("auditor", {}))
+    make_case(app, people["customer"])
+    browser = signed_in(app, people["anatel"])
+    before = browser.text(PAGE)
+    assert ("Nenhum checkpoint assinado ainda: nenhum evento desta trilha está coberto por "
+            "uma assinatura publicada.") in before
+
+    with app.app_context():
+        signed = checkpoints.issue(utcnow()).seq
+        db.session.commit()
+    make_case(app, people["customer"])  # events after the checkpoint
+    page = browser.text(PAGE)
+    assert f'href="/audit/checkpoints/{signed}"' in page
+    assert f"Ele cobre os eventos até o nº {signed}; os posteriores" in page
+    rows = re.findall(r"<tr>\s*<td>(\d+)(.*?)</td>", page, re.S)
+    marked = {int(seq) for seq, rest in rows if "sem checkpoint" in rest}
+    assert marked and marked == {int(seq) for seq, _ in rows if int(seq) > signed}
+    assert len(marked) < len(rows)

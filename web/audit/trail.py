@@ -19,7 +19,7 @@ from flask_login import current_user
 from models import db, utcnow
 from web.context import current_actor
 from web.forms import apply_domain_error
-from workflow import regulator_exports, trail, trail_labels
+from workflow import checkpoints, regulator_exports, trail, trail_labels
 from workflow.errors import InvalidInput, NotFound
 
 from .forms import CaseFilterForm, TrailFilterForm
@@ -48,6 +48,7 @@ def trail_page():
         action_label=trail_labels.action_label, actor_label=trail_labels.actor_label,
         object_label=trail_labels.object_label, shown_details=shown_details,
         zone=trail_labels.zone_label(str(get_timezone())),
+        checkpoint=checkpoints.latest(),
         next_url=url_for("audit.trail_page", **given, before=next_before) if next_before
         else None,
         first_url=url_for("audit.trail_page", **given) if request.args.get("before") else None,
