@@ -147,6 +147,10 @@ def test_staff_ask_for_the_dossier_and_it_holds_the_facts_deliveries_and_hashes(
     for event in events:
         assert event.hash.hex() in flat, event.action
     assert issued.prev_hash.hex() in flat  # the head at render time: the event just before
+    # The trail's table in words, as the regulators' trail page says them.
+    for words in ("Pedido recebido", "Analista", "Cliente", "Sistema: worker",
+                  "Documento solicitado"):
+        assert words in text, words
 
 
 def test_the_embedded_json_matches_the_case_and_its_audit_events(app, people, receiver):

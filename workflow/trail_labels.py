@@ -4,7 +4,7 @@ The trail stores codes (``user:logged_in``, ``operator``, ``endpoint``) and its 
 keep them (DESIGN §9); these labels are for the page only, which shows each code beside
 its label so that the page and an export can be read side by side. Every ``Tag`` has a
 label here (a test holds it); the case's own events say what the desk says
-(labels.STAFF_EVENT_LABELS), and a case's records and deliveries what its dossier says.
+(labels.STAFF_EVENT_LABELS). The case dossier prints its trail with these labels too.
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from models import Role
 
 from .audit import Tag
 from .labels import STAFF_EVENT_LABELS
-from .records.documents.dossier import OTHER_EVENT_LABELS
 
 ACTION_LABELS = {
     **STAFF_EVENT_LABELS,
-    **{Tag(code): label for code, label in OTHER_EVENT_LABELS.items()},  # records, deliveries
+    Tag.RECORD_REQUESTED: _l("Documento solicitado"),
+    Tag.RECORD_ISSUED: _l("Documento emitido"),
+    Tag.RECORD_DOWNLOADED: _l("Documento baixado"),
+    Tag.DELIVERY_DEAD: _l("Entrega desistida"),
+    Tag.DELIVERY_REPLAYED: _l("Entrega reenviada"),
     Tag.CASE_LIST_EXPORTED: _l("Lista de casos exportada"),
     Tag.ENDPOINT_CREATED: _l("Endpoint cadastrado"),
     Tag.ENDPOINT_SECRET_ROTATED: _l("Segredo do endpoint trocado"),

@@ -34,7 +34,7 @@ from models import (
     iso_utc,
 )
 
-from ... import audit, evidence, labels, privacy
+from ... import audit, evidence, labels, privacy, trail_labels
 from ...config import setting
 from .base import Document, Pending
 from .common import checkpoint_data, checkpoint_note
@@ -42,14 +42,6 @@ from .common import checkpoint_data, checkpoint_note
 STAFF_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 DELIVERY_STATE_LABELS = {"delivered": _l("entregue"), "pending": _l("em tentativa"),
                          "dead": _l("morta")}
-# The events of a case's records and deliveries; the case's own are labels.STAFF_EVENT_LABELS.
-OTHER_EVENT_LABELS = {
-    "record:requested": _l("Documento solicitado"),
-    "record:issued": _l("Documento emitido"),
-    "record:downloaded": _l("Documento baixado"),
-    "delivery:dead": _l("Entrega desistida"),
-    "delivery:replayed": _l("Entrega reenviada"),
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,8 @@ def build(pending: Pending) -> Document:
             "requester_role": requester.role.value if requester else None,
             "category": labels.CATEGORY_LABELS[case.category],
             "sending_kind": labels.SENDING_KIND_LABELS.get(case.sending_kind),
-            "reason": labels.reason_label(case), "event_label": event_label,
+            "reason": labels.reason_label(case), "event_label": trail_labels.action_label,
+            "actor_label": trail_labels.actor_label,
             "delivery_states": DELIVERY_STATE_LABELS, "exact": _exact,
             "zone": setting("DISPLAY_TIMEZONE"),
         },
@@ -151,11 +144,6 @@ def about(case: Case):
         and_(AuditEvent.object_type == "record", AuditEvent.object_id.in_(codes)),
         and_(AuditEvent.object_type == "delivery", AuditEvent.object_id.in_(delivery_ids)),
     )
-
-
-def event_label(action: str) -> str:
-    """The staff's words for an audit tag (the tag itself when it has none)."""
-    return str(labels.STAFF_EVENT_LABELS.get(action) or OTHER_EVENT_LABELS.get(action, action))
 
 
 def _exact(moment) -> str:
