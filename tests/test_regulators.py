@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -184,3 +185,18 @@ def test_the_trail_page_says_what_its_events_hold(app, people):
             "o endereço de origem de cada requisição, guardado para responsabilização.") in page
     assert ("Acesso de auditoria — Anatel, escopo nacional, somente leitura; "
             "dados pessoais mascarados.") in page
+
+
+def test_the_case_page_names_who_decided_by_role_and_number(app_factory):
+    app = app_factory()
+    people = Cast(app, customer=("customer", {"uf": "SP"}), operator=("operator", {}),
+                  anatel=("auditor", {}))
+    protocol = make_case(app, people["customer"], target="203.0.113.64/29")  # four eyes
+    act(app, protocol, "claim", people["operator"])
+    assert act(app, protocol, "approve", people["operator"],
+               valid_days=30) == "pending_second_approval"
+    anatel = signed_in(app, people["anatel"])
+    page = unescape(re.sub(r"\s+", " ", anatel.text(case_page(protocol))))
+    operator = f"Analista, usuário nº {people['operator'].id}"
+    assert f"Responsável</dt><dd>{operator}</dd>" in page
+    assert f"Primeira aprovação</dt><dd>{operator}</dd>" in page

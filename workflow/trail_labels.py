@@ -13,7 +13,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from models import Role
+from models import Role, User, db
 
 from .audit import Tag
 from .labels import STAFF_EVENT_LABELS
@@ -107,6 +107,15 @@ def actor_label(actor_role: str) -> str:
     if actor_role == "anonymous":
         return str(_l("Anônimo (sem conta identificada)"))
     return actor_role
+
+
+def staff_label(user_id: int | None) -> str:
+    """A staff member as regulators read them: role and account number, not the name."""
+    if user_id is None:
+        return "—"
+    user = db.session.get(User, user_id)
+    role = str(ROLE_LABELS[user.role]) if user is not None else str(_l("Conta"))
+    return str(_l("%(role)s, usuário nº %(id)s", role=role, id=user_id))
 
 
 def object_label(object_type: str | None, object_id: str | None = None) -> str:
