@@ -80,7 +80,8 @@ def test_a_dossier_before_any_checkpoint_says_what_the_next_one_will_cover(app, 
     data = json.loads(pdf_attachments(dossier.content)["dados.json"])["audit_checkpoint"]
 
     assert NOT_YET in text
-    assert f"o próximo checkpoint cobrirá os eventos até o nº {head}" in text
+    assert ("o próximo checkpoint os cobrirá. Quando este documento foi emitido, a cadeia "
+            f"chegava ao evento nº {head}, com esta cabeça:") in text
     last_event = json.loads(pdf_attachments(dossier.content)["dados.json"])[
         "audit_events"][-1]["seq"]
     assert data["checkpoint"] is None and data["next_checkpoint_covers_up_to"] == head

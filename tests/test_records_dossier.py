@@ -24,7 +24,7 @@ from tests.webhook_support import Receiver, add_endpoint
 from workflow import audit, cases
 from workflow.audit import Actor
 from workflow.errors import Forbidden
-from workflow.records import on_demand
+from workflow.records import codes, on_demand
 
 JUSTIFICATION = "Servidor de e-mail da loja, com SPF, DKIM e DMARC; envia notas fiscais."
 PUBLIC = "Confirme o nome do servidor no DNS reverso, por favor."
@@ -149,8 +149,10 @@ def test_staff_ask_for_the_dossier_and_it_holds_the_facts_deliveries_and_hashes(
     assert issued.prev_hash.hex() in flat  # the head at render time: the event just before
     # The trail's table in words, as the regulators' trail page says them.
     for words in ("Pedido recebido", "Analista", "Cliente", "Sistema: worker",
-                  "Documento solicitado"):
+                  "Documento solicitado", f"Analista, usuário nº {people['operator'].id}"):
         assert words in text, words
+    receipt = records_of(app, protocol, "receipt")[0]
+    assert f"Documento{codes.display(receipt.code)}" in flat  # as printed on the receipt
 
 
 def test_the_embedded_json_matches_the_case_and_its_audit_events(app, people, receiver):

@@ -12,8 +12,10 @@ from models import db, utcnow
 from tests.audit_support import KEY
 from tests.desk_support import Cast, signed_in
 from tests.factories import act, make_case
+from tests.records_support import issue_pending, records_of
 from workflow import checkpoints, settings_audit
 from workflow.audit import Actor, Tag
+from workflow.records import codes
 from workflow.trail_labels import ACTION_LABELS, _collation_key, action_label
 
 PAGE = "/regulador/trilha/"
@@ -146,3 +148,16 @@ def test_the_trail_says_which_events_the_latest_signed_checkpoint_covers(app_fac
     marked = {int(seq) for seq, rest in rows if "sem checkpoint" in rest}
     assert marked and marked == {int(seq) for seq, _ in rows if int(seq) > signed}
     assert len(marked) < len(rows)
+
+
+def test_documents_read_as_printed_and_the_published_address_is_the_public_one(app_factory):
+    app = app_factory(PUBLIC_BASE_URL="https://porta25.example.com.br")
+    people = Cast(app, customer=("customer", {}), anatel=("auditor", {}))
+    make_case(app, people["customer"])
+    assert issue_pending(app) == 1
+    (receipt,) = records_of(app)
+    shown = codes.display(receipt.code)
+    page = signed_in(app, people["anatel"]).text(PAGE)
+    assert f'Documento <a href="/verify/{shown}"><code>{shown}</code></a>' in page
+    assert receipt.code not in page.replace(shown, "")
+    assert "https://porta25.example.com.br/audit/checkpoints/latest" in page

@@ -11,8 +11,9 @@ from models import CaseStatus, utcnow
 from workflow import deadlines
 from workflow.engine import STATUS_LABELS
 from workflow.labels import CLOCK_STATE_LABELS, deadline_name
+from workflow.links import public_url
 from workflow.records import codes
-from workflow.trail_labels import staff_label
+from workflow.trail_labels import account_label
 
 
 def init_app(app: Flask) -> None:
@@ -26,4 +27,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["clocks"] = lambda case: deadlines.clocks(case, utcnow())
     app.jinja_env.filters["clock_state_label"] = lambda state: CLOCK_STATE_LABELS[state]
     app.jinja_env.filters["deadline_name"] = deadline_name
-    app.jinja_env.globals["staff_label"] = staff_label
+    app.jinja_env.globals["account_label"] = account_label
+    app.jinja_env.globals["public_url"] = public_url

@@ -17,6 +17,7 @@ from models import Role, User, db
 
 from .audit import Tag
 from .labels import STAFF_EVENT_LABELS
+from .records import codes
 
 ACTION_LABELS = {
     **STAFF_EVENT_LABELS,
@@ -109,8 +110,8 @@ def actor_label(actor_role: str) -> str:
     return actor_role
 
 
-def staff_label(user_id: int | None) -> str:
-    """A staff member as regulators read them: role and account number, not the name."""
+def account_label(user_id: int | None) -> str:
+    """An account as regulators read it: role and number, not the person's name."""
     if user_id is None:
         return "—"
     user = db.session.get(User, user_id)
@@ -125,8 +126,10 @@ def object_label(object_type: str | None, object_id: str | None = None) -> str:
     kind = str(OBJECT_LABELS.get(object_type, object_type))
     if not object_id:
         return kind
-    if object_id.isdigit():  # a row's number; protocols and codes are shown as they are
+    if object_id.isdigit():  # a row's number; protocols are shown as they are
         return str(_l("%(kind)s nº %(id)s", kind=kind, id=object_id))
+    if object_type == "record":  # as printed on the document and typed on /verify
+        return f"{kind} {codes.display(object_id)}"
     return f"{kind} {object_id}"
 
 

@@ -85,6 +85,7 @@ def build(pending: Pending) -> Document:
             "sending_kind": labels.SENDING_KIND_LABELS.get(case.sending_kind),
             "reason": labels.reason_label(case), "event_label": trail_labels.action_label,
             "actor_label": trail_labels.actor_label,
+            "object_label": trail_labels.object_label,
             "delivery_states": DELIVERY_STATE_LABELS, "exact": _exact,
             "zone": setting("DISPLAY_TIMEZONE"),
         },
