@@ -13,7 +13,7 @@ from tests.audit_support import KEY
 from tests.desk_support import Cast, signed_in
 from tests.factories import act, make_case
 from tests.records_support import issue_pending, records_of
-from workflow import checkpoints, settings_audit
+from workflow import audit, checkpoints, settings_audit
 from workflow.audit import Actor, Tag
 from workflow.records import codes
 from workflow.trail_labels import ACTION_LABELS, _collation_key, action_label
@@ -161,3 +161,18 @@ def test_documents_read_as_printed_and_the_published_address_is_the_public_one(a
     assert f'Documento <a href="/verify/{shown}"><code>{shown}</code></a>' in page
     assert receipt.code not in page.replace(shown, "")
     assert "https://porta25.example.com.br/audit/checkpoints/latest" in page
+
+
+def test_the_details_summary_shows_statuses_in_words_and_moments_in_the_pages_zone(app, world):
+    people, _protocol = world
+    with app.app_context():
+        audit.record(Tag.SETTINGS_CHANGED, Actor.system("cli"), object_type="settings",
+                     details={"at": "2026-11-29T06:34:06Z", "note": "x" * 120})
+        db.session.commit()
+    page = unescape(signed_in(app, people["anatel"]).text(PAGE))
+    summaries = re.findall(r"<summary>(.*?)</summary>", page, re.S)
+    assert any(s.startswith("assignee_id: ") and "from: Recebido · to: Em análise" in s
+               for s in summaries)
+    moment = next(s for s in summaries if s.startswith("at: "))
+    assert moment.startswith("at: 29/11/2026 03:34:06 · note: xxx") and moment.endswith("x…")
+    assert "……" not in page

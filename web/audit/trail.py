@@ -9,10 +9,12 @@ before the first byte (workflow.regulator_exports).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Response, render_template, request, url_for
-from flask_babel import get_timezone, ngettext
+from flask_babel import format_datetime, get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -20,6 +22,7 @@ from models import db, utcnow
 from web.context import current_actor
 from web.forms import apply_domain_error
 from workflow import checkpoints, regulator_exports, trail, trail_labels
+from workflow.engine import STATUS_LABELS
 from workflow.errors import InvalidInput, NotFound
 
 from .forms import CaseFilterForm, TrailFilterForm
@@ -28,6 +31,9 @@ from .views import bp
 TRAIL_FILTERS = ("start", "end", "actor", "action", "protocol", "uf")
 SUMMARY_MAX = 100  # characters of a details' one-line summary
 VALUE_MAX = 40  # characters of one value in it
+# Details store moments in UTC (ISO 8601); the summary shows them in the page's zone.
+UTC_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+STATUS_KEYS = frozenset({"from", "to", "status"})
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
@@ -69,10 +75,22 @@ def shown_details(text: str) -> ShownDetails:
     details = json.loads(text)
     if not isinstance(details, dict):
         return ShownDetails(_short(details), json.dumps(details, indent=2, ensure_ascii=False))
-    summary = " · ".join(f"{key}: {_short(value)}" for key, value in details.items())
+    summary = " · ".join(f"{key}: {_short(_readable(key, value))}"
+                         for key, value in details.items())
     if len(summary) > SUMMARY_MAX:
-        summary = summary[:SUMMARY_MAX - 1].rstrip() + "…"
+        summary = summary[:SUMMARY_MAX - 1].rstrip(" …") + "…"
     return ShownDetails(summary, json.dumps(details, indent=2, ensure_ascii=False))
+
+
+def _readable(key: str, value: object) -> object:
+    """A status in words and a UTC moment in the page's zone; anything else as stored."""
+    if not isinstance(value, str):
+        return value
+    if key in STATUS_KEYS and value in STATUS_LABELS:
+        return str(STATUS_LABELS[value])
+    if UTC_MOMENT.fullmatch(value):
+        return format_datetime(datetime.fromisoformat(value), "dd/MM/yyyy HH:mm:ss")
+    return value
 
 
 def _short(value: object) -> str:
