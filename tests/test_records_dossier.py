@@ -12,10 +12,22 @@ from datetime import timedelta
 
 import dns.reversename
 import pytest
+from flask_babel import format_datetime
 from sqlalchemy import func, select
 
 from cli.worker import check_evidence, run_once
-from models import AuditEvent, AuditHead, Case, Record, RecordRequest, Role, User, db, utcnow
+from models import (
+    AuditEvent,
+    AuditHead,
+    Case,
+    PersonalDataReveal,
+    Record,
+    RecordRequest,
+    Role,
+    User,
+    db,
+    utcnow,
+)
 from tests.desk_support import Cast, case_url, signed_in
 from tests.dns_support import DnsServer, txt
 from tests.factories import act, make_case, unique_target
@@ -417,3 +429,20 @@ def test_the_case_page_reloads_itself_only_for_what_its_reader_asked_for(app, pe
     assert refresh not in signed_in(app, people["supervisor"]).text(case_url(protocol))
     issue_pending(app)
     assert refresh not in operator.text(case_url(protocol))
+
+
+def test_the_dossier_states_why_and_until_when_an_auditor_saw_the_personal_data(app, people):
+    protocol = _case(app, people)
+    auditor = signed_in(app, people["auditor"])
+    reason = "CIP 2026.07.001234"
+    assert auditor.submit(f"{_portal(protocol)}/revelar", {"reason": reason},
+                          page=_portal(protocol)).status_code == 200
+    _audit_ask(auditor, protocol)
+    issue_pending(app)
+    with app.app_context():
+        reveal = db.session.scalars(select(PersonalDataReveal)).one()
+        until = format_datetime(reveal.expires_at, "dd/MM/yyyy HH:mm:ss")
+
+    text = pdf_text(_dossier(app, protocol).content)
+    assert "Dados pessoais revelados a um auditor" in text
+    assert f"Motivo declarado: {reason}; acesso até {until}." in " ".join(text.split())

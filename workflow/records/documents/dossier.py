@@ -11,7 +11,9 @@ a regulator can recompute the hashes without our software.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -35,6 +37,7 @@ from models import (
 )
 
 from ... import audit, evidence, labels, privacy, trail_labels
+from ...audit import Tag
 from ...config import setting
 from .base import Document, Pending
 from .common import checkpoint_data, checkpoint_note
@@ -85,7 +88,7 @@ def build(pending: Pending) -> Document:
             "sending_kind": labels.SENDING_KIND_LABELS.get(case.sending_kind),
             "reason": labels.reason_label(case), "event_label": trail_labels.action_label,
             "actor_label": trail_labels.actor_label,
-            "object_label": trail_labels.object_label,
+            "object_label": trail_labels.object_label, "reveal_note": reveal_note,
             "delivery_states": DELIVERY_STATE_LABELS, "exact": _exact,
             "zone": setting("DISPLAY_TIMEZONE"),
         },
@@ -145,6 +148,16 @@ def about(case: Case):
         and_(AuditEvent.object_type == "record", AuditEvent.object_id.in_(codes)),
         and_(AuditEvent.object_type == "delivery", AuditEvent.object_id.in_(delivery_ids)),
     )
+
+
+def reveal_note(event: AuditEvent) -> str | None:
+    """Why and until when an auditor saw the personal data, for a reveal's row; else None."""
+    if event.action != Tag.CASE_PERSONAL_DATA_REVEALED:
+        return None
+    details = json.loads(event.details)
+    until = datetime.fromisoformat(details["expires_at"])
+    return _("Motivo declarado: %(reason)s; acesso até %(until)s.",
+             reason=details["reason"], until=_exact(until))
 
 
 def _exact(moment) -> str:
