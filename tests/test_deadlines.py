@@ -179,7 +179,8 @@ MONTH_AGO = {"answer": -timedelta(days=30), "execution": -timedelta(days=30)}
     ("approved", {}, "cumprido", "correndo"),
     ("approved", {"execution": -timedelta(days=30)}, "cumprido", "vencido"),
     ("active", {}, "cumprido", "cumprido"),  # applied in time
-    ("rejected", {}, "cumprido", "cumprido"),  # a refusal is done when decided
+    # A refusal is done when decided; the page says so, lest "cumprido" read as "applied".
+    ("rejected", {}, "cumprido", "cumprido (pedido indeferido)"),
     ("cancelled", {}, "não se aplica", "não se aplica"),
     ("revoked", {}, "cumprido", "não se aplica"),  # revoked before it was ever applied
 ])
@@ -210,7 +211,8 @@ def test_the_deadline_rows_name_the_lengths_in_the_settings(app_factory):
 
 
 # The report counts a running clock and a paused one alike as "open".
-REPORT_STATE = {"cumprido": "met", "vencido": "missed", "correndo": "open",
+REPORT_STATE = {"cumprido": "met", "cumprido (pedido indeferido)": "met",
+                "vencido": "missed", "correndo": "open",
                 "pausado (aguardando o cliente)": "open", "não se aplica": "not_applicable"}
 
 

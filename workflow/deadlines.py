@@ -33,7 +33,7 @@ from models import AuditEvent, CalendarDay, Case, CaseStatus, db
 
 from .audit import Tag
 from .config import setting
-from .records.statistics import PAUSED, CaseRow, answer_state, execution_state
+from .records.statistics import PAUSED, REFUSED, CaseRow, answer_state, execution_state
 
 # Business days are counted on the state's own calendar and clock.
 UF_TIMEZONES = {
@@ -193,11 +193,13 @@ def clocks(case: Case, now: datetime) -> list[dict]:
                   answer_due_at=case.answer_due_at, execution_due_at=case.execution_due_at,
                   activated_at=db.session.scalar(activation_query(case.protocol)),
                   appealed_at=case.appealed_at)
+    execution = _shown(execution_state(row, now), row)
     return [
         {"name": "answer", "due_at": case.answer_due_at,
-         "state": _shown(answer_state(row, now), row)},
-        {"name": "execution", "due_at": case.execution_due_at,
-         "state": _shown(execution_state(row, now), row)},
+         "state": _shown(answer_state(row, now), row), "by_refusal": False},
+        # A refusal ends the execution clock too; "met" must not read as "applied".
+        {"name": "execution", "due_at": case.execution_due_at, "state": execution,
+         "by_refusal": row.status in REFUSED},
     ]
 
 
