@@ -125,7 +125,7 @@ def test_the_download_holds_every_item_about_the_customer(app, story):
     assert [(m["from"], m["body"]) for m in in_review["messages"]] == [
         ("provider", "Recebemos o SPF, obrigado.")]
     assert "Nota interna" not in json.dumps(data, ensure_ascii=False)
-    # The reveals, and the audit events about their cases (sequence, time, action only).
+    # The reveals, and the audit events about their cases (what and who, in words too).
     assert [(r["protocol"], r["scope"], r["scope_label"], r["reason"])
             for r in data["personal_data_reveals"]] == [
         (mine["rejected"], "SP", "PROCON-SP", "CIP 2026.07.001234"),
@@ -135,8 +135,9 @@ def test_the_download_holds_every_item_about_the_customer(app, story):
     actions = {e["action"] for e in data["audit_events"]}
     assert {"case:submitted", "case:rejected", "user:created", "user:logged_in",
             "record:issued"} <= actions
-    assert all(set(e) == {"seq", "occurred_at", "action", "object"}
-               for e in data["audit_events"])
+    assert all(set(e) - {"code"} == {"seq", "occurred_at", "action", "action_label", "actor",
+                                     "object"} for e in data["audit_events"])
+    assert all(("code" in e) == e["object"].startswith("record:") for e in data["audit_events"])
 
 
 def test_the_download_holds_nothing_of_another_customer(app, story):
@@ -209,3 +210,85 @@ def test_the_history_statement_lists_the_reveals(app, story):
     first = embedded["personal_data_reveals"][0]
     assert first["expires_at"] > first["granted_at"]
     assert all("sha256" in r for e in embedded["requests"] for r in e["records"])
+
+
+def ask_dossiers(app, story) -> dict[str, str]:
+    """Arrange: PROCON-SP asks for a dossier of one of the customer's cases and of the
+    stranger's, staff for another of the customer's; returns their codes by case."""
+    people, mine, theirs, _ = story
+    procon = signed_in(app, make_user(app, "auditor", uf="SP"))
+    for protocol in (mine["rejected"], theirs):
+        procon.submit(f"/regulador/casos/{protocol}/dossie", page=f"/regulador/casos/{protocol}")
+    desk = signed_in(app, people.operator)
+    desk.submit(f"/desk/cases/{mine['active']}/records/dossier",
+                page=f"/desk/cases/{mine['active']}")
+    issue_pending(app)
+    return {protocol: dossier.code for protocol in (mine["rejected"], mine["active"], theirs)
+            for dossier in records_of(app, protocol, "dossier")}
+
+
+def test_the_download_lists_the_dossiers_about_the_customers_cases_and_who_asked(app, story):
+    people, mine, theirs, browser = story
+    dossiers = ask_dossiers(app, story)
+
+    data = download(browser)
+
+    by_protocol = {e["protocol"]: e["records"] for e in data["requests"]}
+    listed = {r["code"]: r for records in by_protocol.values() for r in records}
+    procon, staff = (listed[codes.display(dossiers[mine[s]])] for s in ("rejected", "active"))
+    assert procon in by_protocol[mine["rejected"]] and staff in by_protocol[mine["active"]]
+    assert {k: procon[k] for k in ("kind", "kind_label", "requested_by", "requested_by_label",
+                                   "downloadable")} == {
+        "kind": "dossier", "kind_label": "Dossiê do caso", "requested_by": "auditor",
+        "requested_by_label": "PROCON-SP", "downloadable": False}
+    assert (staff["requested_by"], staff["requested_by_label"], staff["downloadable"]) == (
+        "staff", "Equipe do provedor", False)
+    assert procon["issued_at"] and len(procon["sha256"]) == 64
+    receipt = by_protocol[mine["rejected"]][0]
+    assert (receipt["kind"], receipt["requested_by"], receipt["requested_by_label"],
+            receipt["downloadable"]) == ("receipt", "system", "Sistema", True)
+    # Still the regulator's and the staff's to download, never the customer's.
+    for protocol in (mine["rejected"], mine["active"]):
+        assert browser.get(f"/records/{dossiers[protocol]}").status_code == 404
+    # Another customer's dossier is nowhere in the download.
+    text = json.dumps(data, ensure_ascii=False)
+    assert dossiers[theirs] not in text and codes.display(dossiers[theirs]) not in text
+
+
+def test_the_audit_events_say_what_who_by_role_and_which_document(app, story):
+    people, mine, _, browser = story
+    dossiers = ask_dossiers(app, story)
+    code = dossiers[mine["rejected"]]
+
+    events = download(browser)["audit_events"]
+
+    about = [e for e in events if e["object"] == f"record:{code}"]
+    assert [(e["action"], e["action_label"], e["actor"], e["code"]) for e in about] == [
+        ("record:requested", "Documento solicitado", "Auditor(a)", codes.display(code)),
+        ("record:issued", "Documento emitido", "Sistema: emissão de documentos",
+         codes.display(code))]
+    submitted = next(e for e in events if e["action"] == "case:submitted")
+    assert (submitted["action_label"], submitted["actor"]) == ("Pedido recebido", "Cliente")
+    assert "code" not in submitted
+    with app.app_context():
+        operator = db.session.get(User, people.operator.id)
+        assert not any(operator.name in e["actor"] for e in events)
+    assert {"Analista", "Cliente"} <= {e["actor"] for e in events}
+    assert all({"seq", "occurred_at", "action", "object"} <= set(e) for e in events)
+
+
+def test_the_audit_events_are_in_the_customers_language(app, story):
+    people, mine, _, browser = story
+    dossiers = ask_dossiers(app, story)
+    browser.submit(f"{PROFILE}/language", {"locale": "en"}, page=PROFILE)
+
+    data = download(browser)
+
+    about = [e for e in data["audit_events"]
+             if e["object"] == f"record:{dossiers[mine['rejected']]}"]
+    assert [(e["action_label"], e["actor"]) for e in about] == [
+        ("Document requested", "Auditor"), ("Document issued", "System: document issuing")]
+    records = next(e["records"] for e in data["requests"] if e["protocol"] == mine["active"])
+    dossier = next(r for r in records if r["kind"] == "dossier")
+    assert (dossier["kind_label"], dossier["requested_by_label"]) == (
+        "Case dossier", "Provider's team")

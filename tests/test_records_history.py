@@ -180,3 +180,63 @@ def _english_history(app, browser):
     assert issue_pending(app) == 1
     (record,) = records_of(app, kind=RecordKind.HISTORY)
     return record
+
+
+def _ask_dossiers(app, people, protocols, other) -> dict[str, str]:
+    """Arrange: PROCON-SP and Anatel ask for dossiers of the customer's cases, PROCON-SP
+    for the stranger's too; returns the dossiers' codes by protocol."""
+    procon = signed_in(app, make_user(app, Role.AUDITOR, uf="SP"))
+    anatel = signed_in(app, make_user(app, Role.AUDITOR))
+    for browser, protocol in ((procon, protocols["active"]), (anatel, protocols["rejected"]),
+                              (procon, other)):
+        portal = f"/regulador/casos/{protocol}"
+        assert "Dossiê solicitado" in browser.submit(f"{portal}/dossie", page=portal).get_data(
+            as_text=True)
+    issue_pending(app)
+    return {protocol: dossier.code
+            for protocol in (protocols["active"], protocols["rejected"], other)
+            for dossier in records_of(app, protocol, RecordKind.DOSSIER)}
+
+
+def test_the_history_lists_the_regulators_dossiers_without_handing_them_over(app, story):
+    people, protocols, other = story
+    dossiers = _ask_dossiers(app, people, protocols, other)
+    browser = signed_in(app, people.customer)
+
+    text = pdf_text(_issue_history(app, browser).content)
+
+    for protocol, regulator in ((protocols["active"], "PROCON-SP"),
+                                (protocols["rejected"], "Anatel")):
+        assert (f"Dossiê do caso, código {codes.display(dossiers[protocol])}") in text
+        assert f"a pedido de {regulator} (não disponível para download pelo cliente)" in text
+        assert browser.get(f"/records/{dossiers[protocol]}").status_code == 404
+    assert "O dossiê do caso reúne os fatos do pedido" in text
+    assert "emitido automaticamente" in text  # the receipts and notices
+    assert codes.display(dossiers[other]) not in text
+    # The JSON lists them the same way; the documents page offers only what the customer reads.
+    data = browser.get(JSON_URL).get_json()
+    listed = {r["code"]: r for e in data["requests"] for r in e["records"]}
+    dossier = listed[codes.display(dossiers[protocols["rejected"]])]
+    assert (dossier["requested_by_label"], dossier["downloadable"]) == ("Anatel", False)
+    assert codes.display(dossiers[other]) not in json.dumps(data)
+    page = browser.text(DOCUMENTS)
+    assert not any(codes.display(code) in page or code in page for code in dossiers.values())
+
+
+def test_the_history_without_dossiers_has_no_word_about_them(app, story):
+    people, protocols, other = story
+    text = pdf_text(_issue_history(app, signed_in(app, people.customer)).content)
+    assert "Dossiê do caso" not in text and "O dossiê do caso reúne" not in text
+
+
+def test_the_dossiers_in_the_english_history(app, story):
+    people, protocols, other = story
+    dossiers = _ask_dossiers(app, people, protocols, other)
+    browser = signed_in(app, people.customer)
+    browser.submit("/language", {"locale": "en", "next": DOCUMENTS}, page=DOCUMENTS)
+
+    text = pdf_text(_english_history(app, browser).content)
+
+    assert f"Case dossier, code {codes.display(dossiers[protocols['active']])}" in text
+    assert "at the request of PROCON-SP (not available for download by the customer)" in text
+    assert "issued automatically" in text and "a pedido de" not in text

@@ -1,10 +1,12 @@
 """Everything porta25 holds about a customer, as JSON they download at once (LGPD art. 18, 19).
 
-Built on the history statement (``records.history``): its requests, records and
-reveals, plus the account, every field of every case, the public messages, the
-history statements issued and the audit events about the customer's account,
-cases and records (sequence, time, action: the events' details may concern
-staff and are theirs to see). The export is itself an audit event.
+Built on the history statement (``records.history``): its requests, every
+document issued about them (dossiers too, with who asked) and reveals, plus the
+account, every field of every case, the public messages, the history statements
+issued and the audit events about the customer's account, cases and records
+(sequence, time, action and who acted by role, in words beside the codes: the
+events' details and staff names may concern staff and are theirs to see). The
+export is itself an audit event.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from models import AuditEvent, Case, Message, MessageKind, Record, Role, User, d
 from . import audit
 from .audit import Actor, Tag
 from .errors import NotFound
+from .records import codes as record_codes
 from .records import history
 from .records.access import visible_records
+from .trail_labels import action_label, actor_label
 
 FORMAT = "porta25-personal-data/v1"
 # Case columns left out: the row's own keys, the target's machine form (net_lo/hi are the
@@ -111,7 +115,7 @@ def _record(record: Record) -> dict:
 
 
 def _events(customer: User, cases: list[Case]) -> list[dict]:
-    """Sequence, time and action of every event about the account, its cases, its records."""
+    """Every event about the account, its cases, its records: when, what, who by role."""
     codes = db.session.scalars(select(Record.code).where(
         Record.customer_id == customer.id)).all()
     about = or_(
@@ -121,7 +125,16 @@ def _events(customer: User, cases: list[Case]) -> list[dict]:
              AuditEvent.object_id == str(customer.id)),
         and_(AuditEvent.object_type == "record", AuditEvent.object_id.in_(codes)))
     rows = db.session.execute(select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.action,
-                                     AuditEvent.object_type, AuditEvent.object_id)
+                                     AuditEvent.actor_role, AuditEvent.object_type,
+                                     AuditEvent.object_id)
                               .where(about).order_by(AuditEvent.seq)).all()
-    return [{"seq": r.seq, "occurred_at": iso_utc(r.occurred_at), "action": r.action,
-             "object": f"{r.object_type}:{r.object_id}"} for r in rows]
+    return [_event(r) for r in rows]
+
+
+def _event(row) -> dict:
+    event = {"seq": row.seq, "occurred_at": iso_utc(row.occurred_at), "action": row.action,
+             "action_label": action_label(row.action), "actor": actor_label(row.actor_role),
+             "object": f"{row.object_type}:{row.object_id}"}
+    if row.object_type == "record":  # the code as printed on the document and listed above
+        event["code"] = record_codes.display(row.object_id)
+    return event

@@ -3,9 +3,12 @@
 The SAC rules give five days to hand a consumer the history of their demands;
 ours is immediate, as a PDF the worker issues and as JSON served at once. Both
 come from ``statement``: the PDF prints it and embeds ``as_data(statement)``,
-the JSON download is ``as_data(statement)`` itself. It also lists every time an
-auditor revealed the customer's personal data (DESIGN §9): when, which
-regulator's scope, the reason given and until when.
+the JSON download is ``as_data(statement)`` itself. It lists every document
+issued about each request, and who asked for it in the customer's terms (a
+regulator by name, "the provider's team", the system) — the case dossiers too,
+which the customer may not download but has the right to know of (LGPD art. 18).
+It also lists every time an auditor revealed the customer's personal data
+(DESIGN §9): when, which regulator's scope, the reason given and until when.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models import Case, CaseStatus, PersonalDataReveal, Record, User, db, iso_utc
+from models import Case, CaseStatus, PersonalDataReveal, Record, Role, User, db, iso_utc
 
 from .. import labels
 from . import codes
@@ -32,9 +35,12 @@ WITH_REASON = frozenset({CaseStatus.REJECTED, CaseStatus.REVOKED})
 class IssuedRecord:
     kind: str
     kind_label: str
-    code: str
+    code: str  # as displayed: 7KQ2-M9XD-…
     issued_at: datetime
     sha256: str
+    requested_by: str  # customer, staff, auditor or system
+    requested_by_label: str  # "Você", "Equipe do provedor", "PROCON-SP", "Anatel", "Sistema"
+    downloadable: bool  # by the customer (a dossier is the staff's and the regulators')
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ class Statement:
     generated_at: datetime
     reveals: list[Reveal]
 
+    @property
+    def withheld(self) -> bool:
+        """Whether a document listed is not the customer's to download (a case dossier)."""
+        return any(not r.downloadable for line in self.requests for r in line.records)
+
 
 def format_document(digits: str | None) -> str:
     """CPF as 123.456.789-09, CNPJ as 12.345.678/0001-90 (the customer's own, unmasked)."""
@@ -88,14 +99,35 @@ def statement(customer: User, now: datetime) -> Statement:
     cases = db.session.scalars(select(Case).where(Case.customer_id == customer.id)
                                .order_by(Case.submitted_at, Case.id)).all()
     issued: dict[int, list[IssuedRecord]] = {}
-    for record in db.session.scalars(visible_records(customer).where(
-            Record.case_id.in_([c.id for c in cases])).order_by(Record.id)):
-        issued.setdefault(record.case_id, []).append(IssuedRecord(
-            record.kind.value, str(labels.RECORD_KIND_LABELS[record.kind]),
-            codes.display(record.code), record.issued_at, record.sha256))
+    for case_id, record in _issued_about(customer, [c.id for c in cases]):
+        issued.setdefault(case_id, []).append(record)
     return Statement(customer, format_document(customer.cpf_cnpj),
                      [_line(case, issued.get(case.id, [])) for case in cases], now,
                      reveals(customer))
+
+
+def _issued_about(customer: User, case_ids: list[int]) -> list[tuple[int, IssuedRecord]]:
+    """Every record of these cases (with its case id), oldest first, whoever may read it."""
+    readable = set(db.session.scalars(visible_records(customer).where(
+        Record.case_id.in_(case_ids)).with_only_columns(Record.id)))
+    rows = db.session.execute(
+        select(Record, User.role, User.uf).outerjoin(User, User.id == Record.issued_by_id)
+        .where(Record.case_id.in_(case_ids)).order_by(Record.id)).all()
+    return [(record.case_id, IssuedRecord(
+        record.kind.value, str(labels.RECORD_KIND_LABELS[record.kind]),
+        codes.display(record.code), record.issued_at, record.sha256,
+        *_requester(role, uf), record.id in readable)) for record, role, uf in rows]
+
+
+def _requester(role: Role | None, uf: str | None) -> tuple[str, str]:
+    """Who asked for a record, as the customer reads it: never a staff member's name."""
+    if role is None:
+        return "system", str(labels.AUTHOR_LABELS["system"])
+    if role is Role.AUDITOR:
+        return "auditor", labels.auditor_scope_label(uf)
+    if role is Role.CUSTOMER:
+        return "customer", str(labels.AUTHOR_LABELS["customer"])
+    return "staff", str(labels.AUTHOR_LABELS["staff"])
 
 
 def reveals(customer: User) -> list[Reveal]:
@@ -154,6 +186,8 @@ def _request_data(line: RequestLine) -> dict:
         "appealed_at": iso_utc(case.appealed_at), "appeal_outcome": line.appeal_outcome,
         "appeal_outcome_label": line.appeal_outcome_label,
         "records": [{"kind": r.kind, "kind_label": r.kind_label, "code": r.code,
-                     "issued_at": iso_utc(r.issued_at), "sha256": r.sha256}
+                     "issued_at": iso_utc(r.issued_at), "sha256": r.sha256,
+                     "requested_by": r.requested_by, "requested_by_label": r.requested_by_label,
+                     "downloadable": r.downloadable}
                     for r in line.records],
     }
