@@ -13,7 +13,7 @@ from models import AuditEvent, Case, RecordKind, Role, TokenScope, User, db
 from tests.api_support import Api
 from tests.factories import make_case, make_user
 from tests.records_support import issue_pending, records_of
-from workflow import accounts, records
+from workflow import accounts, oversight, records
 from workflow.audit import Actor
 from workflow.records import codes
 
@@ -109,11 +109,35 @@ def test_someone_elses_records_are_404_problems(app, reader):
     assert _downloads(app, receipt.code) == []
 
 
+def reveal(app, auditor, protocol: str) -> None:
+    """The auditor reveals the case's personal data (on the portal; the API has no verb)."""
+    with app.app_context():
+        case = db.session.scalars(select(Case).where(Case.protocol == protocol)).one()
+        oversight.reveal_personal_data(case, actor=Actor(db.session.get(User, auditor.id)),
+                                       reason="CIP 2026.07.001234")
+        db.session.commit()
+
+
+def test_an_auditor_lists_the_customers_documents_only_while_revealed(app):
+    protocol, receipt = _case_with_receipt(app, make_user(app))
+    auditor = make_user(app, Role.AUDITOR, uf="SP")
+    api = Api(app, auditor)
+    assert api.get(f"/api/v1/cases/{protocol}/records").get_json()["records"] == []
+    assert api.get(f"/api/v1/records/{codes.display(receipt.code)}").status_code == 404
+    reveal(app, auditor, protocol)
+    (listed,) = api.get(f"/api/v1/cases/{protocol}/records").get_json()["records"]
+    assert listed["sha256"] == receipt.sha256
+    assert listed["url"].endswith(f"/api/v1/records/{codes.display(receipt.code)}")
+    assert api.get(listed["url"]).status_code == 200
+
+
 @pytest.mark.parametrize("reader", [Role.OPERATOR, Role.SUPERVISOR, "auditor_sp"])
 def test_staff_and_auditors_in_scope_read_the_records(app, reader):
     protocol, receipt = _case_with_receipt(app, make_user(app))
     person = (make_user(app, Role.AUDITOR, uf="SP") if reader == "auditor_sp"
               else make_user(app, reader))
+    if reader == "auditor_sp":
+        reveal(app, person, protocol)
     api = Api(app, person)
 
     listed = api.get(f"/api/v1/cases/{protocol}/records").get_json()["records"]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from weasyprint.urls import FatalURLFetchingError
 
-from models import AuditEvent, Case, Record, RecordKind, Role, User, db
+from models import AuditEvent, Case, PersonalDataReveal, Record, RecordKind, Role, User, db, utcnow
 from tests.factories import make_case, make_user
 from tests.helpers import Browser
 from tests.records_support import (
@@ -167,19 +168,39 @@ def test_nobody_else_gets_a_customers_receipt(app, client, reader):
             AuditEvent.action == "record:downloaded")).all() == []
 
 
-@pytest.mark.parametrize("reader", [Role.OPERATOR, Role.SUPERVISOR, "auditor_sp", "auditor_br"])
-def test_staff_and_auditors_in_scope_read_the_receipt(app, client, reader):
+@pytest.mark.parametrize("reader", [Role.OPERATOR, Role.SUPERVISOR])
+def test_staff_read_the_receipt(app, client, reader):
     protocol, receipt = _receipt(app, make_user(app))
-    if reader == "auditor_sp":
-        person = make_user(app, Role.AUDITOR, uf="SP")
-    elif reader == "auditor_br":
-        person = make_user(app, Role.AUDITOR)
-    else:
-        person = make_user(app, reader)
-    Browser(client).login(person.email)
+    Browser(client).login(make_user(app, reader).email)
     response = client.get(f"/records/{receipt.code}")
     assert response.status_code == 200
     assert hashlib.sha256(response.data).hexdigest() == receipt.sha256
+
+
+@pytest.mark.parametrize("uf", ["SP", None])
+def test_auditors_in_scope_read_the_receipt_only_while_they_have_its_case_revealed(app, uf):
+    """The receipt names the customer: for an auditor, as the case page's personal data."""
+    protocol, receipt = _receipt(app, make_user(app))
+    auditor = Browser(app.test_client())
+    auditor.login(make_user(app, Role.AUDITOR, uf=uf).email)
+    page = f"/regulador/casos/{protocol}"
+    note = "aparecem aqui enquanto os dados deste caso estiverem revelados para você."
+    assert auditor.get(f"/records/{receipt.code}").status_code == 404
+    masked = auditor.text(page)
+    assert note in masked and f"/records/{receipt.code}" not in masked
+
+    auditor.submit(f"{page}/revelar", {"reason": "CIP 2026.07.001234"}, page=page)
+    response = auditor.get(f"/records/{receipt.code}")
+    assert response.status_code == 200
+    assert hashlib.sha256(response.data).hexdigest() == receipt.sha256
+    revealed = auditor.text(page)
+    assert note not in revealed and f"/records/{receipt.code}" in revealed
+
+    with app.app_context():  # the reveal runs out
+        db.session.execute(update(PersonalDataReveal).values(
+            expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert auditor.get(f"/records/{receipt.code}").status_code == 404
 
 
 def test_the_verification_page_confirms_a_record_without_personal_data(app, client):

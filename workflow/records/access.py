@@ -1,25 +1,28 @@
 """Who may read which record (DESIGN §2, §8); anything else is NotFound, never Forbidden.
 
 Customers read their own cases' customer documents and their own history
-statements; staff read every record; auditors the records of their scope's
-cases and reports (a national auditor: all), never a customer's statement nor a
-dossier staff asked for (it shows personal data unmasked).
+statements; staff read every record; auditors, in their scope (a national auditor:
+all), the reports and the dossiers auditors asked for (masked), and a case's
+customer documents (receipt, notices: they name the customer) only while they have
+personal data revealed on that case — never a customer's statement nor a dossier
+staff asked for (both show personal data unmasked).
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
-from models import Record, RecordKind, RecordRequest, Role, User, db
+from models import PersonalDataReveal, Record, RecordKind, RecordRequest, Role, User, db, utcnow
 
 from .. import audit
 from ..audit import Actor, Tag
 from ..errors import NotFound
 from . import codes
 
-CUSTOMER_KINDS = frozenset({RecordKind.RECEIPT, RecordKind.APPROVAL, RecordKind.REJECTION,
-                            RecordKind.REVOCATION, RecordKind.EXPIRY, RecordKind.HISTORY})
+CASE_DOCUMENTS = frozenset({RecordKind.RECEIPT, RecordKind.APPROVAL, RecordKind.REJECTION,
+                            RecordKind.REVOCATION, RecordKind.EXPIRY})
+CUSTOMER_KINDS = CASE_DOCUMENTS | {RecordKind.HISTORY}
 
 
 def visible_records(user: User) -> Select[tuple[Record]]:
@@ -30,12 +33,15 @@ def visible_records(user: User) -> Select[tuple[Record]]:
     if user.role in (Role.OPERATOR, Role.SUPERVISOR):
         return query
     if user.role is Role.AUDITOR:
-        # A dossier staff asked for shows the customer's personal data; an auditor's is
-        # masked (DESIGN §9): auditors read only dossiers that an auditor asked for.
+        # Personal data stay masked until revealed (DESIGN §9): an auditor's dossier is
+        # masked; a staff dossier and the customer's own documents are not.
         auditors = select(User.id).where(User.role == Role.AUDITOR)
-        query = query.where(Record.kind != RecordKind.HISTORY,
-                            or_(Record.kind != RecordKind.DOSSIER,
-                                Record.issued_by_id.in_(auditors)))
+        revealed = select(PersonalDataReveal.case_id).where(
+            PersonalDataReveal.auditor_id == user.id, PersonalDataReveal.expires_at > utcnow())
+        query = query.where(or_(
+            Record.kind == RecordKind.REPORT,
+            and_(Record.kind == RecordKind.DOSSIER, Record.issued_by_id.in_(auditors)),
+            and_(Record.kind.in_(CASE_DOCUMENTS), Record.case_id.in_(revealed))))
         return query.where(Record.uf == user.uf) if user.uf else query
     return query.where(false())
 
