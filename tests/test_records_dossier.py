@@ -230,10 +230,14 @@ def test_an_auditor_in_scope_asks_for_a_masked_dossier_and_downloads_it(app, peo
         assert record.issued_by_id == people["auditor"].id
 
 
-def test_an_auditors_dossier_in_english_is_masked_too(app, people):
+def prefers_english(app, person) -> None:
     with app.app_context():
-        db.session.get(User, people["auditor"].id).locale = "en"
+        db.session.get(User, person.id).locale = "en"
         db.session.commit()
+
+
+def test_an_auditors_dossier_in_english_is_masked_too(app, people):
+    prefers_english(app, people["auditor"])
     protocol = _case(app, people)
     _audit_ask(signed_in(app, people["auditor"]), protocol)
     issue_pending(app)
@@ -367,9 +371,7 @@ def test_a_record_of_another_case_is_not_reissued_through_this_one(app, people):
 
 
 def test_the_dossier_is_in_the_requesters_language(app, people):
-    with app.app_context():
-        db.session.get(User, people["operator"].id).locale = "en"
-        db.session.commit()
+    prefers_english(app, people["operator"])
     protocol = _case(app, people)
     _ask(signed_in(app, people["operator"]), protocol)
     issue_pending(app)
