@@ -157,14 +157,11 @@ def stop(case: Case) -> None:
 
 
 class ClockState:
-    """Where a clock stands on the case page: the report's states (``statistics``), with
-    its "open" told apart as running or paused."""
+    """Where a clock stands on the case page: the report's states (``statistics``: met,
+    missed, not_applicable), with its "open" told apart as one of these two."""
 
     RUNNING = "running"
     PAUSED = "paused"
-    MET = "met"
-    MISSED = "missed"
-    NOT_APPLICABLE = "not_applicable"  # closed without that step (withdrawn, never applied)
 
 
 def appeal_deadline(case: Case) -> datetime | None:
@@ -193,13 +190,12 @@ def clocks(case: Case, now: datetime) -> list[dict]:
                   answer_due_at=case.answer_due_at, execution_due_at=case.execution_due_at,
                   activated_at=db.session.scalar(activation_query(case.protocol)),
                   appealed_at=case.appealed_at)
-    execution = _shown(execution_state(row, now), row)
     return [
         {"name": "answer", "due_at": case.answer_due_at,
          "state": _shown(answer_state(row, now), row), "by_refusal": False},
         # A refusal ends the execution clock too; "met" must not read as "applied".
-        {"name": "execution", "due_at": case.execution_due_at, "state": execution,
-         "by_refusal": row.status in REFUSED},
+        {"name": "execution", "due_at": case.execution_due_at,
+         "state": _shown(execution_state(row, now), row), "by_refusal": row.status in REFUSED},
     ]
 
 
